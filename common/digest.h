@@ -29,8 +29,7 @@ void cut_sha256_abort(cut_sha256 *h);
 
 /* One-shot helpers. */
 int cut_sha256_buf(const void *data, size_t len, char out[CUT_DIGEST_LEN + 1], cut_err *err);
-int cut_sha256_file(const char *path, char out[CUT_DIGEST_LEN + 1], uint64_t *size,
-                    cut_err *err);
+int cut_sha256_file(const char *path, char out[CUT_DIGEST_LEN + 1], uint64_t *size, cut_err *err);
 
 /* True for exactly "sha256:" followed by 64 lowercase hex digits. */
 bool cut_digest_valid(const char *digest);

@@ -10,8 +10,7 @@
 #include <unistd.h>
 
 int
-cut_error(cut_err *err, int errnum, const char *fmt, ...)
-{
+cut_error(cut_err *err, int errnum, const char *fmt, ...) {
   if (err == NULL)
     return -1;
   va_list ap;
@@ -27,8 +26,7 @@ cut_error(cut_err *err, int errnum, const char *fmt, ...)
 }
 
 int
-cut_wrap(cut_err *err, const char *fmt, ...)
-{
+cut_wrap(cut_err *err, const char *fmt, ...) {
   if (err == NULL)
     return -1;
   char ctx[CUT_ERR_MAX];
@@ -55,8 +53,7 @@ cut_wrap(cut_err *err, const char *fmt, ...)
 }
 
 void
-cut_err_clear(cut_err *err)
-{
+cut_err_clear(cut_err *err) {
   if (err == NULL)
     return;
   err->errnum = 0;
@@ -64,8 +61,7 @@ cut_err_clear(cut_err *err)
 }
 
 void
-cut_err_print(const char *prog, const cut_err *err)
-{
+cut_err_print(const char *prog, const cut_err *err) {
   char line[CUT_ERR_MAX + 128];
   int n = snprintf(line, sizeof line, "%s: %s\n", prog,
                    err && err->msg[0] ? err->msg : "unknown error");

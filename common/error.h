@@ -26,13 +26,11 @@ typedef struct cut_err {
 
 /* Fill err with a formatted cause; when errnum != 0, ": strerror(errnum)" is
  * appended.  Always returns -1 so callers can `return cut_error(...)`. */
-int cut_error(cut_err *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int cut_error(cut_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Prepend context to an error already filled: "ctx: <old message>".
  * Returns -1.  A NULL err is allowed and ignored. */
-int cut_wrap(cut_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int cut_wrap(cut_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reset to "no error". */
 void cut_err_clear(cut_err *err);

@@ -47,8 +47,7 @@ int cut_open_in_root(int root_fd, const char *path, int flags, mode_t mode, cut_
 
 /* Like cut_open_in_root but always uses the userspace walk: exposed so the
  * tests exercise the fallback on kernels that have openat2. */
-int cut_open_in_root_fallback(int root_fd, const char *path, int flags, mode_t mode,
-                              cut_err *err);
+int cut_open_in_root_fallback(int root_fd, const char *path, int flags, mode_t mode, cut_err *err);
 
 /* Create every missing directory of `path` inside root_fd (confined as
  * above) and return an O_PATH|O_DIRECTORY fd of the last one. */

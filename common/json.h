@@ -28,12 +28,12 @@ int json_write_file(const char *path, const cJSON *doc, bool pretty, cut_err *er
  * Strings returned point into the tree. */
 int json_get_string(const cJSON *obj, const char *key, const char *path, bool required,
                     const char **out, cut_err *err);
-int json_get_int64(const cJSON *obj, const char *key, const char *path, bool required,
-                   int64_t *out, cut_err *err);
+int json_get_int64(const cJSON *obj, const char *key, const char *path, bool required, int64_t *out,
+                   cut_err *err);
 int json_get_uint64(const cJSON *obj, const char *key, const char *path, bool required,
                     uint64_t *out, cut_err *err);
-int json_get_bool(const cJSON *obj, const char *key, const char *path, bool required,
-                  bool *out, cut_err *err);
+int json_get_bool(const cJSON *obj, const char *key, const char *path, bool required, bool *out,
+                  cut_err *err);
 /* Object or array child; *out is NULL when optional and absent. */
 int json_get_object(const cJSON *obj, const char *key, const char *path, bool required,
                     const cJSON **out, cut_err *err);
@@ -42,8 +42,7 @@ int json_get_array(const cJSON *obj, const char *key, const char *path, bool req
 
 /* An array whose every element is a string: returns a NULL-terminated vector
  * of pointers into the tree (free the vector only). */
-int json_string_array(const cJSON *arr, const char *path, char ***out, size_t *count,
-                      cut_err *err);
+int json_string_array(const cJSON *arr, const char *path, char ***out, size_t *count, cut_err *err);
 
 /* True when a number is integral and fits in int64_t (cJSON stores doubles). */
 bool json_is_integer(const cJSON *item);

@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 int
-cut_pidfd_open(pid_t pid)
-{
+cut_pidfd_open(pid_t pid) {
 #ifdef SYS_pidfd_open
   return (int)syscall(SYS_pidfd_open, pid, 0);
 #else
@@ -25,8 +24,7 @@ cut_pidfd_open(pid_t pid)
 }
 
 void
-cut_close_fds_from(int from)
-{
+cut_close_fds_from(int from) {
 #ifdef SYS_close_range
   if (syscall(SYS_close_range, from, ~0U, 0) == 0)
     return;
@@ -48,8 +46,7 @@ cut_close_fds_from(int from)
 }
 
 static int
-dup_or_null(int fd, int target)
-{
+dup_or_null(int fd, int target) {
   if (fd == -2)
     return 0;
   if (fd == -1) {
@@ -71,8 +68,7 @@ dup_or_null(int fd, int target)
 }
 
 int
-cut_spawn(char *const argv[], const cut_spawn_opts *opts, pid_t *pid, cut_err *err)
-{
+cut_spawn(char *const argv[], const cut_spawn_opts *opts, pid_t *pid, cut_err *err) {
   cut_spawn_opts def = CUT_SPAWN_INHERIT;
   if (opts == NULL)
     opts = &def;
@@ -108,7 +104,7 @@ cut_spawn(char *const argv[], const cut_spawn_opts *opts, pid_t *pid, cut_err *e
       execvpe(argv[0], argv, opts->envp);
     else
       execvp(argv[0], argv);
-  fail: {
+  fail : {
     int e = errno;
     ssize_t w = write(sync[1], &e, sizeof e);
     (void)w;
@@ -131,16 +127,14 @@ cut_spawn(char *const argv[], const cut_spawn_opts *opts, pid_t *pid, cut_err *e
 }
 
 static long long
-now_ms(void)
-{
+now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
-cut_wait_timeout(pid_t pid, int timeout_ms, int *status, cut_err *err)
-{
+cut_wait_timeout(pid_t pid, int timeout_ms, int *status, cut_err *err) {
   long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
   int pfd = timeout_ms < 0 ? -1 : cut_pidfd_open(pid);
   for (;;) {
@@ -175,8 +169,7 @@ cut_wait_timeout(pid_t pid, int timeout_ms, int *status, cut_err *err)
 }
 
 int
-cut_exit_code(int status)
-{
+cut_exit_code(int status) {
   if (WIFEXITED(status))
     return WEXITSTATUS(status);
   if (WIFSIGNALED(status))

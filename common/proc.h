@@ -23,7 +23,7 @@ typedef struct cut_spawn_opts {
 } cut_spawn_opts;
 
 /* A cut_spawn_opts that inherits all three stdio fds. */
-#define CUT_SPAWN_INHERIT                                                                    \
+#define CUT_SPAWN_INHERIT                                                                          \
   ((cut_spawn_opts){.envp = NULL, .stdin_fd = -2, .stdout_fd = -2, .stderr_fd = -2})
 
 /* fork + execvp(argv[0]); every fd but 0-2 is closed in the child. */

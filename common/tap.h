@@ -17,15 +17,12 @@ static int tap_count_;
 static int tap_failed_;
 
 static inline void
-tap_plan(int n)
-{
+tap_plan(int n) {
   printf("1..%d\n", n);
   fflush(stdout);
 }
 
-static inline int __attribute__((format(printf, 2, 3)))
-tap_ok(int cond, const char *fmt, ...)
-{
+static inline int __attribute__((format(printf, 2, 3))) tap_ok(int cond, const char *fmt, ...) {
   va_list ap;
   tap_count_++;
   if (!cond)
@@ -39,31 +36,28 @@ tap_ok(int cond, const char *fmt, ...)
   return cond;
 }
 
-#define tap_is_int(got, want, ...)                                                           \
-  do {                                                                                       \
-    long long g_ = (long long)(got), w_ = (long long)(want);                                 \
-    if (!tap_ok(g_ == w_, __VA_ARGS__))                                                      \
-      printf("#   got: %lld\n#   expected: %lld\n", g_, w_);                                 \
+#define tap_is_int(got, want, ...)                                                                 \
+  do {                                                                                             \
+    long long g_ = (long long)(got), w_ = (long long)(want);                                       \
+    if (!tap_ok(g_ == w_, __VA_ARGS__))                                                            \
+      printf("#   got: %lld\n#   expected: %lld\n", g_, w_);                                       \
   } while (0)
 
-#define tap_is_str(got, want, ...)                                                           \
-  do {                                                                                       \
-    const char *g_ = (got), *w_ = (want);                                                    \
-    int same_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_;                                 \
-    if (!tap_ok(same_, __VA_ARGS__))                                                         \
-      printf("#   got: '%s'\n#   expected: '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
+#define tap_is_str(got, want, ...)                                                                 \
+  do {                                                                                             \
+    const char *g_ = (got), *w_ = (want);                                                          \
+    int same_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_;                                       \
+    if (!tap_ok(same_, __VA_ARGS__))                                                               \
+      printf("#   got: '%s'\n#   expected: '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)");       \
   } while (0)
 
 static inline void
-tap_skip(const char *why)
-{
+tap_skip(const char *why) {
   printf("ok %d # SKIP %s\n", ++tap_count_, why);
   fflush(stdout);
 }
 
-static inline void __attribute__((format(printf, 1, 2)))
-tap_diag(const char *fmt, ...)
-{
+static inline void __attribute__((format(printf, 1, 2))) tap_diag(const char *fmt, ...) {
   va_list ap;
   printf("# ");
   va_start(ap, fmt);
@@ -75,8 +69,7 @@ tap_diag(const char *fmt, ...)
 
 /* Print the plan after the fact and return the exit status for main(). */
 static inline int
-tap_done(void)
-{
+tap_done(void) {
   printf("1..%d\n", tap_count_);
   fflush(stdout);
   return tap_failed_ ? 1 : 0;

@@ -39,14 +39,12 @@ static __thread trace_span *current;
 static const char *const kind_names[] = {"internal", "server", "client", "syscall"};
 
 const char *
-trace_kind_name(enum trace_kind kind)
-{
+trace_kind_name(enum trace_kind kind) {
   return (unsigned)kind < 4 ? kind_names[kind] : "internal";
 }
 
 int
-trace_kind_parse(const char *name)
-{
+trace_kind_parse(const char *name) {
   for (int i = 0; i < 4; i++)
     if (strcmp(name, kind_names[i]) == 0)
       return i;
@@ -54,8 +52,7 @@ trace_kind_parse(const char *name)
 }
 
 static void
-open_sink(void)
-{
+open_sink(void) {
   const char *path = getenv("CUTAWAY_TRACE");
   if (path && strcmp(path, "off") == 0)
     return;
@@ -79,8 +76,7 @@ open_sink(void)
 }
 
 void
-trace_init(const char *component, const char *role)
-{
+trace_init(const char *component, const char *role) {
   snprintf(T.component, sizeof T.component, "%s", component);
   snprintf(T.role, sizeof T.role, "%s", role ? role : component);
   if (!T.initialised)
@@ -88,41 +84,35 @@ trace_init(const char *component, const char *role)
   T.initialised = true;
   uint8_t flags;
   const char *tp = getenv("TRACEPARENT");
-  T.have_inherited =
-      tp && trace_parse_traceparent(tp, T.inherited_trace, T.inherited_span, &flags);
+  T.have_inherited = tp && trace_parse_traceparent(tp, T.inherited_trace, T.inherited_span, &flags);
 }
 
 void
-trace_set_role(const char *role)
-{
+trace_set_role(const char *role) {
   snprintf(T.role, sizeof T.role, "%s", role);
   /* The kernel keeps 15 characters of a task's comm. */
   prctl(PR_SET_NAME, (unsigned long)role, 0, 0, 0);
 }
 
 bool
-trace_enabled(void)
-{
+trace_enabled(void) {
   return T.fd >= 0;
 }
 
 int
-trace_fd(void)
-{
+trace_fd(void) {
   return T.fd;
 }
 
 trace_span *
-trace_current(void)
-{
+trace_current(void) {
   return current;
 }
 
 /* ---- ids ------------------------------------------------------------- */
 
 static void
-random_hex(char *out, size_t nbytes)
-{
+random_hex(char *out, size_t nbytes) {
   static const char hex[] = "0123456789abcdef";
   uint8_t buf[16];
   for (;;) {
@@ -132,8 +122,7 @@ random_hex(char *out, size_t nbytes)
        * unique enough for ids that only have to differ within a trace. */
       struct timespec ts;
       clock_gettime(CLOCK_MONOTONIC, &ts);
-      uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
-                   ((uint64_t)getpid() << 48);
+      uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 48);
       for (size_t i = 0; i < nbytes; i++) {
         x ^= x << 13;
         x ^= x >> 7;
@@ -155,20 +144,17 @@ random_hex(char *out, size_t nbytes)
 }
 
 void
-trace_new_trace_id(char out[TRACE_ID_HEX])
-{
+trace_new_trace_id(char out[TRACE_ID_HEX]) {
   random_hex(out, 16);
 }
 
 void
-trace_new_span_id(char out[SPAN_ID_HEX])
-{
+trace_new_span_id(char out[SPAN_ID_HEX]) {
   random_hex(out, 8);
 }
 
 static bool
-is_lower_hex(const char *s, size_t n)
-{
+is_lower_hex(const char *s, size_t n) {
   bool nonzero = false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
@@ -181,8 +167,7 @@ is_lower_hex(const char *s, size_t n)
 
 bool
 trace_parse_traceparent(const char *s, char trace_id[TRACE_ID_HEX], char span_id[SPAN_ID_HEX],
-                        uint8_t *flags)
-{
+                        uint8_t *flags) {
   /* version "00": exactly 55 characters, dashes at 2, 35 and 52. */
   if (s == NULL || strlen(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-')
     return false;
@@ -204,8 +189,7 @@ trace_parse_traceparent(const char *s, char trace_id[TRACE_ID_HEX], char span_id
 }
 
 bool
-trace_traceparent(const trace_span *sp, char out[TRACEPARENT_LEN])
-{
+trace_traceparent(const trace_span *sp, char out[TRACEPARENT_LEN]) {
   if (sp == NULL)
     sp = current;
   if (sp != NULL && sp->trace_id[0] && sp->span_id[0]) {
@@ -220,8 +204,7 @@ trace_traceparent(const trace_span *sp, char out[TRACEPARENT_LEN])
 }
 
 bool
-trace_env_entry(char out[TRACEPARENT_LEN + 16])
-{
+trace_env_entry(char out[TRACEPARENT_LEN + 16]) {
   char tp[TRACEPARENT_LEN];
   if (!trace_traceparent(NULL, tp))
     return false;
@@ -230,8 +213,7 @@ trace_env_entry(char out[TRACEPARENT_LEN + 16])
 }
 
 void
-trace_export_env(void)
-{
+trace_export_env(void) {
   char tp[TRACEPARENT_LEN];
   if (trace_traceparent(NULL, tp))
     setenv("TRACEPARENT", tp, 1);
@@ -246,8 +228,7 @@ struct line {
 };
 
 static void
-put_raw(struct line *l, const char *s, size_t n)
-{
+put_raw(struct line *l, const char *s, size_t n) {
   if (l->overflow || l->len + n >= sizeof l->buf) {
     l->overflow = true;
     return;
@@ -257,15 +238,13 @@ put_raw(struct line *l, const char *s, size_t n)
 }
 
 static void
-put_str(struct line *l, const char *s)
-{
+put_str(struct line *l, const char *s) {
   put_raw(l, s, strlen(s));
 }
 
 /* Length of a valid UTF-8 sequence starting at p, or 0 when invalid. */
 static size_t
-utf8_len(const unsigned char *p)
-{
+utf8_len(const unsigned char *p) {
   if (p[0] < 0x80)
     return 1;
   size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
@@ -278,8 +257,7 @@ utf8_len(const unsigned char *p)
 /* A JSON string, escaped, at most max_bytes of source text (then "...").
  * Invalid UTF-8 becomes U+FFFD so every line stays valid JSON. */
 static void
-put_json_string(struct line *l, const char *s, size_t max_bytes)
-{
+put_json_string(struct line *l, const char *s, size_t max_bytes) {
   static const char hex[] = "0123456789abcdef";
   put_raw(l, "\"", 1);
   size_t used = 0;
@@ -322,26 +300,18 @@ put_json_string(struct line *l, const char *s, size_t max_bytes)
 }
 
 static void
-put_int(struct line *l, long long v)
-{
+put_int(struct line *l, long long v) {
   char num[32];
   int n = snprintf(num, sizeof num, "%lld", v);
   put_raw(l, num, (size_t)n);
 }
 
 static void
-put_attr_value(struct line *l, const trace_attr *a, size_t max_str)
-{
+put_attr_value(struct line *l, const trace_attr *a, size_t max_str) {
   switch (a->type) {
-  case TA_T_STR:
-    put_json_string(l, a->s, max_str);
-    break;
-  case TA_T_INT:
-    put_int(l, a->i);
-    break;
-  case TA_T_BOOL:
-    put_str(l, a->i ? "true" : "false");
-    break;
+  case TA_T_STR: put_json_string(l, a->s, max_str); break;
+  case TA_T_INT: put_int(l, a->i); break;
+  case TA_T_BOOL: put_str(l, a->i ? "true" : "false"); break;
   case TA_T_JSON:
     /* Raw JSON from the caller; too long a value is replaced by a string
      * rather than cut, which would break the document. */
@@ -357,8 +327,7 @@ put_attr_value(struct line *l, const trace_attr *a, size_t max_str)
  * gets a share of what is left, and anything that still does not fit is
  * dropped and flagged. */
 static void
-put_attrs(struct line *l, const trace_attr *attrs, size_t n)
-{
+put_attrs(struct line *l, const trace_attr *attrs, size_t n) {
   if (n == 0)
     return;
   put_str(l, ",\"attrs\":{");
@@ -394,8 +363,7 @@ put_attrs(struct line *l, const trace_attr *attrs, size_t n)
 void
 trace_write_event(const char *ev, enum trace_kind kind, const char *name, const char *trace_id,
                   const char *span_id, const char *parent_id, const char *status,
-                  const char *errmsg, int errnum, const trace_attr *attrs, size_t n)
-{
+                  const char *errmsg, int errnum, const trace_attr *attrs, size_t n) {
   if (T.fd < 0)
     return;
   int saved_errno = errno;
@@ -450,8 +418,7 @@ trace_write_event(const char *ev, enum trace_kind kind, const char *name, const 
 
 static void
 begin_with_parent(trace_span *sp, enum trace_kind kind, const char *name, const char *trace_id,
-                  const char *parent_id, const trace_attr *attrs, size_t n)
-{
+                  const char *parent_id, const trace_attr *attrs, size_t n) {
   snprintf(sp->name, sizeof sp->name, "%s", name);
   sp->kind = kind;
   sp->outer = current;
@@ -473,14 +440,13 @@ begin_with_parent(trace_span *sp, enum trace_kind kind, const char *name, const 
     sp->parent_id[0] = '\0';
   }
   trace_new_span_id(sp->span_id);
-  trace_write_event("begin", kind, sp->name, sp->trace_id, sp->span_id, sp->parent_id, NULL,
-                    NULL, 0, attrs, n);
+  trace_write_event("begin", kind, sp->name, sp->trace_id, sp->span_id, sp->parent_id, NULL, NULL,
+                    0, attrs, n);
 }
 
 void
 trace_begin_a(trace_span *sp, enum trace_kind kind, const char *name, const trace_attr *attrs,
-              size_t n)
-{
+              size_t n) {
   if (current)
     begin_with_parent(sp, kind, name, current->trace_id, current->span_id, attrs, n);
   else if (T.have_inherited)
@@ -491,8 +457,7 @@ trace_begin_a(trace_span *sp, enum trace_kind kind, const char *name, const trac
 
 void
 trace_begin_remote_a(trace_span *sp, enum trace_kind kind, const char *name,
-                     const char *traceparent, const trace_attr *attrs, size_t n)
-{
+                     const char *traceparent, const trace_attr *attrs, size_t n) {
   char tid[TRACE_ID_HEX], pid[SPAN_ID_HEX];
   uint8_t flags;
   if (traceparent && trace_parse_traceparent(traceparent, tid, pid, &flags))
@@ -502,8 +467,7 @@ trace_begin_remote_a(trace_span *sp, enum trace_kind kind, const char *name,
 }
 
 static void
-pop(trace_span *sp)
-{
+pop(trace_span *sp) {
   sp->active = false;
   /* Spans normally end in LIFO order; if one ends out of order, unwind to
    * its outer span so the stack never points at a finished span. */
@@ -518,22 +482,20 @@ pop(trace_span *sp)
 }
 
 void
-trace_end_a(trace_span *sp, const cut_err *err, const trace_attr *attrs, size_t n)
-{
+trace_end_a(trace_span *sp, const cut_err *err, const trace_attr *attrs, size_t n) {
   if (!sp->active)
     return;
   if (err)
-    trace_write_event("end", sp->kind, sp->name, sp->trace_id, sp->span_id, sp->parent_id,
-                      "error", err->msg, err->errnum, attrs, n);
+    trace_write_event("end", sp->kind, sp->name, sp->trace_id, sp->span_id, sp->parent_id, "error",
+                      err->msg, err->errnum, attrs, n);
   else
-    trace_write_event("end", sp->kind, sp->name, sp->trace_id, sp->span_id, sp->parent_id,
-                      "ok", NULL, 0, attrs, n);
+    trace_write_event("end", sp->kind, sp->name, sp->trace_id, sp->span_id, sp->parent_id, "ok",
+                      NULL, 0, attrs, n);
   pop(sp);
 }
 
 long
-trace_end_sys(trace_span *sp, long ret)
-{
+trace_end_sys(trace_span *sp, long ret) {
   int saved = errno;
   if (ret < 0) {
     cut_err e;
@@ -547,29 +509,26 @@ trace_end_sys(trace_span *sp, long ret)
 }
 
 int
-trace_end_rc(trace_span *sp, int r, const cut_err *err)
-{
+trace_end_rc(trace_span *sp, int r, const cut_err *err) {
   trace_end_a(sp, r < 0 ? err : NULL, NULL, 0);
   return r;
 }
 
 void
-trace_event_a(const char *name, const trace_attr *attrs, size_t n)
-{
+trace_event_a(const char *name, const trace_attr *attrs, size_t n) {
   if (T.fd < 0)
     return;
   char span_id[SPAN_ID_HEX];
   trace_new_span_id(span_id);
   if (current)
-    trace_write_event("event", TRACE_INTERNAL, name, current->trace_id, span_id,
-                      current->span_id, NULL, NULL, 0, attrs, n);
+    trace_write_event("event", TRACE_INTERNAL, name, current->trace_id, span_id, current->span_id,
+                      NULL, NULL, 0, attrs, n);
   else if (T.have_inherited)
-    trace_write_event("event", TRACE_INTERNAL, name, T.inherited_trace, span_id,
-                      T.inherited_span, NULL, NULL, 0, attrs, n);
+    trace_write_event("event", TRACE_INTERNAL, name, T.inherited_trace, span_id, T.inherited_span,
+                      NULL, NULL, 0, attrs, n);
   else {
     char tid[TRACE_ID_HEX];
     trace_new_trace_id(tid);
-    trace_write_event("event", TRACE_INTERNAL, name, tid, span_id, NULL, NULL, NULL, 0, attrs,
-                      n);
+    trace_write_event("event", TRACE_INTERNAL, name, tid, span_id, NULL, NULL, NULL, 0, attrs, n);
   }
 }

@@ -42,8 +42,8 @@ typedef struct trace_attr {
 #define TA_BOOL(k, v) ((trace_attr){.key = (k), .type = TA_T_BOOL, .i = !!(v)})
 #define TA_JSON(k, v) ((trace_attr){.key = (k), .type = TA_T_JSON, .s = (v)})
 
-#define TRACE_ID_HEX 33 /* 32 hex + NUL */
-#define SPAN_ID_HEX 17  /* 16 hex + NUL */
+#define TRACE_ID_HEX 33    /* 32 hex + NUL */
+#define SPAN_ID_HEX 17     /* 16 hex + NUL */
 #define TRACEPARENT_LEN 56 /* "00-<32>-<16>-01" + NUL */
 
 typedef struct trace_span {
@@ -71,8 +71,8 @@ bool trace_enabled(void);
 
 /* Begin a span as a child of the current span (or of the inherited
  * TRACEPARENT, or as a new trace) and make it current. */
-void trace_begin_a(trace_span *sp, enum trace_kind kind, const char *name,
-                   const trace_attr *attrs, size_t n);
+void trace_begin_a(trace_span *sp, enum trace_kind kind, const char *name, const trace_attr *attrs,
+                   size_t n);
 /* Begin a span whose parent is a remote `traceparent` (an HTTP header).
  * A NULL or malformed header starts a new trace, as W3C requires. */
 void trace_begin_remote_a(trace_span *sp, enum trace_kind kind, const char *name,
@@ -84,11 +84,12 @@ void trace_end_a(trace_span *sp, const cut_err *err, const trace_attr *attrs, si
 void trace_event_a(const char *name, const trace_attr *attrs, size_t n);
 
 /* The attribute lists are written inline: trace_begin(&sp, K, "n", TA_STR(..), ...). */
-#define TRACE_ATTRS_(...) ((const trace_attr[]){{0}, ##__VA_ARGS__} + 1),                  \
+#define TRACE_ATTRS_(...)                                                                          \
+  ((const trace_attr[]){{0}, ##__VA_ARGS__} + 1),                                                  \
       (sizeof((const trace_attr[]){{0}, ##__VA_ARGS__}) / sizeof(trace_attr) - 1)
-#define trace_begin(sp, kind, name, ...)                                                     \
+#define trace_begin(sp, kind, name, ...)                                                           \
   trace_begin_a((sp), (kind), (name), TRACE_ATTRS_(__VA_ARGS__))
-#define trace_begin_remote(sp, kind, name, tp, ...)                                          \
+#define trace_begin_remote(sp, kind, name, tp, ...)                                                \
   trace_begin_remote_a((sp), (kind), (name), (tp), TRACE_ATTRS_(__VA_ARGS__))
 #define trace_end(sp, err, ...) trace_end_a((sp), (err), TRACE_ATTRS_(__VA_ARGS__))
 #define trace_event(name, ...) trace_event_a((name), TRACE_ATTRS_(__VA_ARGS__))
@@ -110,8 +111,8 @@ bool trace_traceparent(const trace_span *sp, char out[TRACEPARENT_LEN]);
 
 /* Parse "00-<32 hex>-<16 hex>-<2 hex>".  Rejects other versions' forbidden
  * values, uppercase hex, all-zero ids and wrong lengths. */
-bool trace_parse_traceparent(const char *s, char trace_id[TRACE_ID_HEX],
-                             char span_id[SPAN_ID_HEX], uint8_t *flags);
+bool trace_parse_traceparent(const char *s, char trace_id[TRACE_ID_HEX], char span_id[SPAN_ID_HEX],
+                             uint8_t *flags);
 
 /* "TRACEPARENT=00-...": an environment entry for a child that is exec'ed
  * under the current span.  Returns false when there is nothing to pass. */
@@ -129,10 +130,9 @@ void trace_new_trace_id(char out[TRACE_ID_HEX]);
 void trace_new_span_id(char out[SPAN_ID_HEX]);
 
 /* Low level: write one event with explicit ids (used by `cutaway-trace emit`). */
-void trace_write_event(const char *ev, enum trace_kind kind, const char *name,
-                       const char *trace_id, const char *span_id, const char *parent_id,
-                       const char *status, const char *errmsg, int errnum,
-                       const trace_attr *attrs, size_t n);
+void trace_write_event(const char *ev, enum trace_kind kind, const char *name, const char *trace_id,
+                       const char *span_id, const char *parent_id, const char *status,
+                       const char *errmsg, int errnum, const trace_attr *attrs, size_t n);
 
 const char *trace_kind_name(enum trace_kind kind);
 /* Returns -1 for an unknown name. */
