@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 int
-cut_sha256_init(cut_sha256 *h, cut_err *err) {
+cut_sha256_init(cut_sha256 *h, cut_err *err)
+{
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
     EVP_MD_CTX_free(ctx);
@@ -20,13 +21,15 @@ cut_sha256_init(cut_sha256 *h, cut_err *err) {
 }
 
 void
-cut_sha256_update(cut_sha256 *h, const void *data, size_t len) {
+cut_sha256_update(cut_sha256 *h, const void *data, size_t len)
+{
   EVP_DigestUpdate(h->ctx, data, len);
   h->bytes += len;
 }
 
 void
-cut_sha256_final(cut_sha256 *h, char out[CUT_DIGEST_LEN + 1]) {
+cut_sha256_final(cut_sha256 *h, char out[CUT_DIGEST_LEN + 1])
+{
   unsigned char md[32];
   unsigned int mdlen = 0;
   static const char hex[] = "0123456789abcdef";
@@ -42,13 +45,15 @@ cut_sha256_final(cut_sha256 *h, char out[CUT_DIGEST_LEN + 1]) {
 }
 
 void
-cut_sha256_abort(cut_sha256 *h) {
+cut_sha256_abort(cut_sha256 *h)
+{
   EVP_MD_CTX_free(h->ctx);
   h->ctx = NULL;
 }
 
 int
-cut_sha256_buf(const void *data, size_t len, char out[CUT_DIGEST_LEN + 1], cut_err *err) {
+cut_sha256_buf(const void *data, size_t len, char out[CUT_DIGEST_LEN + 1], cut_err *err)
+{
   cut_sha256 h;
   if (cut_sha256_init(&h, err) < 0)
     return -1;
@@ -58,7 +63,8 @@ cut_sha256_buf(const void *data, size_t len, char out[CUT_DIGEST_LEN + 1], cut_e
 }
 
 int
-cut_sha256_file(const char *path, char out[CUT_DIGEST_LEN + 1], uint64_t *size, cut_err *err) {
+cut_sha256_file(const char *path, char out[CUT_DIGEST_LEN + 1], uint64_t *size, cut_err *err)
+{
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return cut_error(err, errno, "open %s", path);
@@ -90,7 +96,8 @@ cut_sha256_file(const char *path, char out[CUT_DIGEST_LEN + 1], uint64_t *size, 
 }
 
 bool
-cut_digest_valid(const char *digest) {
+cut_digest_valid(const char *digest)
+{
   if (digest == NULL || strncmp(digest, "sha256:", 7) != 0)
     return false;
   const char *hex = digest + 7;
@@ -102,6 +109,7 @@ cut_digest_valid(const char *digest) {
 }
 
 const char *
-cut_digest_hex(const char *digest) {
+cut_digest_hex(const char *digest)
+{
   return digest + 7;
 }

@@ -9,10 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-int
-cut_error(cut_err *err, int errnum, const char *fmt, ...) {
+void
+cut_error_fill(cut_err *err, int errnum, const char *fmt, ...)
+{
   if (err == NULL)
-    return -1;
+    return;
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
@@ -22,20 +23,20 @@ cut_error(cut_err *err, int errnum, const char *fmt, ...) {
   if (errnum != 0 && (size_t)n < sizeof err->msg)
     snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errnum));
   err->errnum = errnum;
-  return -1;
 }
 
-int
-cut_wrap(cut_err *err, const char *fmt, ...) {
+void
+cut_wrap_fill(cut_err *err, const char *fmt, ...)
+{
   if (err == NULL)
-    return -1;
+    return;
   char ctx[CUT_ERR_MAX];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(ctx, sizeof ctx, fmt, ap);
   va_end(ap);
   if (n <= 0)
-    return -1;
+    return;
   size_t ctx_len = strnlen(ctx, sizeof ctx - 1);
   size_t old_len = strnlen(err->msg, sizeof err->msg - 1);
   size_t sep = 2; /* ": " */
@@ -49,11 +50,11 @@ cut_wrap(cut_err *err, const char *fmt, ...) {
   memcpy(err->msg, ctx, ctx_len);
   err->msg[ctx_len] = ':';
   err->msg[ctx_len + 1] = ' ';
-  return -1;
 }
 
 void
-cut_err_clear(cut_err *err) {
+cut_err_clear(cut_err *err)
+{
   if (err == NULL)
     return;
   err->errnum = 0;
@@ -61,7 +62,8 @@ cut_err_clear(cut_err *err) {
 }
 
 void
-cut_err_print(const char *prog, const cut_err *err) {
+cut_err_print(const char *prog, const cut_err *err)
+{
   char line[CUT_ERR_MAX + 128];
   int n = snprintf(line, sizeof line, "%s: %s\n", prog,
                    err && err->msg[0] ? err->msg : "unknown error");

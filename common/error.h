@@ -26,11 +26,16 @@ typedef struct cut_err {
 
 /* Fill err with a formatted cause; when errnum != 0, ": strerror(errnum)" is
  * appended.  Always returns -1 so callers can `return cut_error(...)`. */
-int cut_error(cut_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cut_error_fill(cut_err *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A (GNU statement-expression) macro, so the -1 is visible at each call
+ * site and to the analyzers, and a bare call needs no (void). */
+#define cut_error(...) ({ cut_error_fill(__VA_ARGS__); -1; })
 
 /* Prepend context to an error already filled: "ctx: <old message>".
  * Returns -1.  A NULL err is allowed and ignored. */
-int cut_wrap(cut_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cut_wrap_fill(cut_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define cut_wrap(...) ({ cut_wrap_fill(__VA_ARGS__); -1; })
 
 /* Reset to "no error". */
 void cut_err_clear(cut_err *err);

@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 int
-cut_read_file(const char *path, size_t max_bytes, char **out, size_t *len, cut_err *err) {
+cut_read_file(const char *path, size_t max_bytes, char **out, size_t *len, cut_err *err)
+{
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return cut_error(err, errno, "open %s", path);
@@ -66,7 +67,8 @@ cut_read_file(const char *path, size_t max_bytes, char **out, size_t *len, cut_e
 }
 
 static int
-write_all(int fd, const void *data, size_t len) {
+write_all(int fd, const void *data, size_t len)
+{
   const char *p = data;
   while (len > 0) {
     ssize_t w = write(fd, p, len);
@@ -81,7 +83,8 @@ write_all(int fd, const void *data, size_t len) {
 }
 
 static int
-fsync_parent_dir(const char *path) {
+fsync_parent_dir(const char *path)
+{
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", path);
   char *slash = strrchr(dir, '/');
@@ -100,7 +103,8 @@ fsync_parent_dir(const char *path) {
 }
 
 int
-cut_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, cut_err *err) {
+cut_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, cut_err *err)
+{
   char tmp[PATH_MAX];
   /* The pid in the name keeps two writers from sharing a temp file; a
    * leftover from a crash is an ignorable ".tmp" file, never the target. */
@@ -127,7 +131,8 @@ cut_write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 }
 
 int
-cut_write_string(const char *path, const char *value, cut_err *err) {
+cut_write_string(const char *path, const char *value, cut_err *err)
+{
   int fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC);
   if (fd < 0)
     return cut_error(err, errno, "open %s", path);
@@ -143,7 +148,8 @@ cut_write_string(const char *path, const char *value, cut_err *err) {
 }
 
 int
-cut_mkdir_p(const char *path, mode_t mode, cut_err *err) {
+cut_mkdir_p(const char *path, mode_t mode, cut_err *err)
+{
   char buf[PATH_MAX];
   if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
     return cut_error(err, ENAMETOOLONG, "mkdir %s", path);
@@ -161,7 +167,8 @@ cut_mkdir_p(const char *path, mode_t mode, cut_err *err) {
 }
 
 static int
-rm_rf_at(int dirfd, const char *name, dev_t dev, cut_err *err) {
+rm_rf_at(int dirfd, const char *name, dev_t dev, cut_err *err)
+{
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return errno == ENOENT ? 0 : cut_error(err, errno, "stat %s", name);
@@ -196,7 +203,8 @@ rm_rf_at(int dirfd, const char *name, dev_t dev, cut_err *err) {
 }
 
 int
-cut_rm_rf(const char *path, cut_err *err) {
+cut_rm_rf(const char *path, cut_err *err)
+{
   struct stat st;
   if (lstat(path, &st) < 0)
     return errno == ENOENT ? 0 : cut_error(err, errno, "stat %s", path);
@@ -204,7 +212,8 @@ cut_rm_rf(const char *path, cut_err *err) {
 }
 
 void
-cut_fd_path(int fd, char buf[32]) {
+cut_fd_path(int fd, char buf[32])
+{
   snprintf(buf, 32, "/proc/self/fd/%d", fd);
 }
 
@@ -219,7 +228,8 @@ struct walk {
 };
 
 static void
-walk_release(struct walk *w) {
+walk_release(struct walk *w)
+{
   for (int i = 1; i <= w->depth; i++)
     close(w->stack[i]);
   w->depth = 0;
@@ -227,7 +237,8 @@ walk_release(struct walk *w) {
 
 /* Replace `rest` with "target/rest" (a symlink's content in front). */
 static int
-splice_link(char *rest, size_t cap, const char *target) {
+splice_link(char *rest, size_t cap, const char *target)
+{
   char tmp[PATH_MAX * 2];
   int n = snprintf(tmp, sizeof tmp, "%s/%s", target, rest);
   if (n < 0 || (size_t)n >= cap)
@@ -243,7 +254,8 @@ splice_link(char *rest, size_t cap, const char *target) {
  * directory holding the final component, copied to `last` (empty for "/"). */
 static int
 walk_parent(struct walk *w, const char *path, bool mkdirs, mode_t mode, bool follow_last,
-            char *last, size_t last_cap, cut_err *err) {
+            char *last, size_t last_cap, cut_err *err)
+{
   char rest[PATH_MAX * 2];
   int links = 0;
   if (snprintf(rest, sizeof rest, "%s", path) >= (int)sizeof rest)
@@ -322,7 +334,8 @@ walk_parent(struct walk *w, const char *path, bool mkdirs, mode_t mode, bool fol
 }
 
 int
-cut_open_in_root_fallback(int root_fd, const char *path, int flags, mode_t mode, cut_err *err) {
+cut_open_in_root_fallback(int root_fd, const char *path, int flags, mode_t mode, cut_err *err)
+{
   struct walk w = {.stack = {root_fd}, .depth = 0};
   char last[NAME_MAX + 1];
   bool follow = !(flags & O_NOFOLLOW);
@@ -345,7 +358,8 @@ cut_open_in_root_fallback(int root_fd, const char *path, int flags, mode_t mode,
 }
 
 int
-cut_open_in_root(int root_fd, const char *path, int flags, mode_t mode, cut_err *err) {
+cut_open_in_root(int root_fd, const char *path, int flags, mode_t mode, cut_err *err)
+{
   static int have_openat2 = 1;
   if (have_openat2) {
     struct open_how how = {
@@ -364,7 +378,8 @@ cut_open_in_root(int root_fd, const char *path, int flags, mode_t mode, cut_err 
 }
 
 int
-cut_mkdir_in_root(int root_fd, const char *path, mode_t mode, cut_err *err) {
+cut_mkdir_in_root(int root_fd, const char *path, mode_t mode, cut_err *err)
+{
   struct walk w = {.stack = {root_fd}, .depth = 0};
   char last[NAME_MAX + 1];
   if (walk_parent(&w, path, true, mode, true, last, sizeof last, err) < 0) {

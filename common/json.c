@@ -14,7 +14,8 @@
 #include "fileutil.h"
 
 int
-json_parse(const char *buf, size_t len, const char *what, cJSON **out, cut_err *err) {
+json_parse(const char *buf, size_t len, const char *what, cJSON **out, cut_err *err)
+{
   const char *end = NULL;
   cJSON *doc = cJSON_ParseWithLengthOpts(buf, len, &end, false);
   if (doc == NULL) {
@@ -34,7 +35,8 @@ json_parse(const char *buf, size_t len, const char *what, cJSON **out, cut_err *
 }
 
 int
-json_read_file(const char *path, size_t max_bytes, cJSON **out, cut_err *err) {
+json_read_file(const char *path, size_t max_bytes, cJSON **out, cut_err *err)
+{
   char *buf = NULL;
   size_t len = 0;
   if (cut_read_file(path, max_bytes, &buf, &len, err) < 0)
@@ -45,7 +47,8 @@ json_read_file(const char *path, size_t max_bytes, cJSON **out, cut_err *err) {
 }
 
 int
-json_write_file(const char *path, const cJSON *doc, bool pretty, cut_err *err) {
+json_write_file(const char *path, const cJSON *doc, bool pretty, cut_err *err)
+{
   char *text = pretty ? cJSON_Print(doc) : cJSON_PrintUnformatted(doc);
   if (text == NULL)
     return cut_error(err, ENOMEM, "serialise %s", path);
@@ -58,7 +61,8 @@ json_write_file(const char *path, const cJSON *doc, bool pretty, cut_err *err) {
 
 static int
 lookup(const cJSON *obj, const char *key, const char *path, bool required, const cJSON **item,
-       cut_err *err) {
+       cut_err *err)
+{
   *item = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
   if (*item == NULL || cJSON_IsNull(*item)) {
     *item = NULL;
@@ -70,7 +74,8 @@ lookup(const cJSON *obj, const char *key, const char *path, bool required, const
 
 int
 json_get_string(const cJSON *obj, const char *key, const char *path, bool required,
-                const char **out, cut_err *err) {
+                const char **out, cut_err *err)
+{
   const cJSON *it;
   if (lookup(obj, key, path, required, &it, err) < 0)
     return -1;
@@ -83,7 +88,8 @@ json_get_string(const cJSON *obj, const char *key, const char *path, bool requir
 }
 
 bool
-json_is_integer(const cJSON *item) {
+json_is_integer(const cJSON *item)
+{
   if (!cJSON_IsNumber(item))
     return false;
   double d = item->valuedouble;
@@ -92,7 +98,8 @@ json_is_integer(const cJSON *item) {
 
 int
 json_get_int64(const cJSON *obj, const char *key, const char *path, bool required, int64_t *out,
-               cut_err *err) {
+               cut_err *err)
+{
   const cJSON *it;
   if (lookup(obj, key, path, required, &it, err) < 0)
     return -1;
@@ -106,7 +113,8 @@ json_get_int64(const cJSON *obj, const char *key, const char *path, bool require
 
 int
 json_get_uint64(const cJSON *obj, const char *key, const char *path, bool required, uint64_t *out,
-                cut_err *err) {
+                cut_err *err)
+{
   const cJSON *it;
   if (lookup(obj, key, path, required, &it, err) < 0)
     return -1;
@@ -121,7 +129,8 @@ json_get_uint64(const cJSON *obj, const char *key, const char *path, bool requir
 
 int
 json_get_bool(const cJSON *obj, const char *key, const char *path, bool required, bool *out,
-              cut_err *err) {
+              cut_err *err)
+{
   const cJSON *it;
   if (lookup(obj, key, path, required, &it, err) < 0)
     return -1;
@@ -135,7 +144,8 @@ json_get_bool(const cJSON *obj, const char *key, const char *path, bool required
 
 int
 json_get_object(const cJSON *obj, const char *key, const char *path, bool required,
-                const cJSON **out, cut_err *err) {
+                const cJSON **out, cut_err *err)
+{
   const cJSON *it;
   *out = NULL;
   if (lookup(obj, key, path, required, &it, err) < 0)
@@ -150,7 +160,8 @@ json_get_object(const cJSON *obj, const char *key, const char *path, bool requir
 
 int
 json_get_array(const cJSON *obj, const char *key, const char *path, bool required,
-               const cJSON **out, cut_err *err) {
+               const cJSON **out, cut_err *err)
+{
   const cJSON *it;
   *out = NULL;
   if (lookup(obj, key, path, required, &it, err) < 0)
@@ -164,7 +175,8 @@ json_get_array(const cJSON *obj, const char *key, const char *path, bool require
 }
 
 int
-json_string_array(const cJSON *arr, const char *path, char ***out, size_t *count, cut_err *err) {
+json_string_array(const cJSON *arr, const char *path, char ***out, size_t *count, cut_err *err)
+{
   if (arr == NULL) {
     *out = calloc(1, sizeof(char *));
     if (count)
@@ -179,7 +191,8 @@ json_string_array(const cJSON *arr, const char *path, char ***out, size_t *count
     return cut_error(err, ENOMEM, "%s", path);
   size_t i = 0;
   const cJSON *el;
-  cJSON_ArrayForEach(el, arr) {
+  cJSON_ArrayForEach(el, arr)
+  {
     if (!cJSON_IsString(el)) {
       free(v);
       return cut_error(err, 0, "%s[%zu]: expected a string", path, i);

@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 int
-cut_pidfd_open(pid_t pid) {
+cut_pidfd_open(pid_t pid)
+{
 #ifdef SYS_pidfd_open
   return (int)syscall(SYS_pidfd_open, pid, 0);
 #else
@@ -24,7 +25,8 @@ cut_pidfd_open(pid_t pid) {
 }
 
 void
-cut_close_fds_from(int from) {
+cut_close_fds_from(int from)
+{
 #ifdef SYS_close_range
   if (syscall(SYS_close_range, from, ~0U, 0) == 0)
     return;
@@ -46,7 +48,8 @@ cut_close_fds_from(int from) {
 }
 
 static int
-dup_or_null(int fd, int target) {
+dup_or_null(int fd, int target)
+{
   if (fd == -2)
     return 0;
   if (fd == -1) {
@@ -68,7 +71,8 @@ dup_or_null(int fd, int target) {
 }
 
 int
-cut_spawn(char *const argv[], const cut_spawn_opts *opts, pid_t *pid, cut_err *err) {
+cut_spawn(char *const argv[], const cut_spawn_opts *opts, pid_t *pid, cut_err *err)
+{
   cut_spawn_opts def = CUT_SPAWN_INHERIT;
   if (opts == NULL)
     opts = &def;
@@ -127,14 +131,16 @@ cut_spawn(char *const argv[], const cut_spawn_opts *opts, pid_t *pid, cut_err *e
 }
 
 static long long
-now_ms(void) {
+now_ms(void)
+{
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
-cut_wait_timeout(pid_t pid, int timeout_ms, int *status, cut_err *err) {
+cut_wait_timeout(pid_t pid, int timeout_ms, int *status, cut_err *err)
+{
   long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
   int pfd = timeout_ms < 0 ? -1 : cut_pidfd_open(pid);
   for (;;) {
@@ -169,7 +175,8 @@ cut_wait_timeout(pid_t pid, int timeout_ms, int *status, cut_err *err) {
 }
 
 int
-cut_exit_code(int status) {
+cut_exit_code(int status)
+{
   if (WIFEXITED(status))
     return WEXITSTATUS(status);
   if (WIFSIGNALED(status))

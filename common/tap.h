@@ -17,12 +17,14 @@ static int tap_count_;
 static int tap_failed_;
 
 static inline void
-tap_plan(int n) {
+tap_plan(int n)
+{
   printf("1..%d\n", n);
   fflush(stdout);
 }
 
-static inline int __attribute__((format(printf, 2, 3))) tap_ok(int cond, const char *fmt, ...) {
+static inline int __attribute__((format(printf, 2, 3))) tap_ok(int cond, const char *fmt, ...)
+{
   va_list ap;
   tap_count_++;
   if (!cond)
@@ -52,12 +54,14 @@ static inline int __attribute__((format(printf, 2, 3))) tap_ok(int cond, const c
   } while (0)
 
 static inline void
-tap_skip(const char *why) {
+tap_skip(const char *why)
+{
   printf("ok %d # SKIP %s\n", ++tap_count_, why);
   fflush(stdout);
 }
 
-static inline void __attribute__((format(printf, 1, 2))) tap_diag(const char *fmt, ...) {
+static inline void __attribute__((format(printf, 1, 2))) tap_diag(const char *fmt, ...)
+{
   va_list ap;
   printf("# ");
   va_start(ap, fmt);
@@ -69,7 +73,8 @@ static inline void __attribute__((format(printf, 1, 2))) tap_diag(const char *fm
 
 /* Print the plan after the fact and return the exit status for main(). */
 static inline int
-tap_done(void) {
+tap_done(void)
+{
   printf("1..%d\n", tap_count_);
   fflush(stdout);
   return tap_failed_ ? 1 : 0;

@@ -39,12 +39,14 @@ static __thread trace_span *current;
 static const char *const kind_names[] = {"internal", "server", "client", "syscall"};
 
 const char *
-trace_kind_name(enum trace_kind kind) {
+trace_kind_name(enum trace_kind kind)
+{
   return (unsigned)kind < 4 ? kind_names[kind] : "internal";
 }
 
 int
-trace_kind_parse(const char *name) {
+trace_kind_parse(const char *name)
+{
   for (int i = 0; i < 4; i++)
     if (strcmp(name, kind_names[i]) == 0)
       return i;
@@ -52,7 +54,8 @@ trace_kind_parse(const char *name) {
 }
 
 static void
-open_sink(void) {
+open_sink(void)
+{
   const char *path = getenv("CUTAWAY_TRACE");
   if (path && strcmp(path, "off") == 0)
     return;
@@ -76,7 +79,8 @@ open_sink(void) {
 }
 
 void
-trace_init(const char *component, const char *role) {
+trace_init(const char *component, const char *role)
+{
   snprintf(T.component, sizeof T.component, "%s", component);
   snprintf(T.role, sizeof T.role, "%s", role ? role : component);
   if (!T.initialised)
@@ -88,31 +92,36 @@ trace_init(const char *component, const char *role) {
 }
 
 void
-trace_set_role(const char *role) {
+trace_set_role(const char *role)
+{
   snprintf(T.role, sizeof T.role, "%s", role);
   /* The kernel keeps 15 characters of a task's comm. */
   prctl(PR_SET_NAME, (unsigned long)role, 0, 0, 0);
 }
 
 bool
-trace_enabled(void) {
+trace_enabled(void)
+{
   return T.fd >= 0;
 }
 
 int
-trace_fd(void) {
+trace_fd(void)
+{
   return T.fd;
 }
 
 trace_span *
-trace_current(void) {
+trace_current(void)
+{
   return current;
 }
 
 /* ---- ids ------------------------------------------------------------- */
 
 static void
-random_hex(char *out, size_t nbytes) {
+random_hex(char *out, size_t nbytes)
+{
   static const char hex[] = "0123456789abcdef";
   uint8_t buf[16];
   for (;;) {
@@ -144,17 +153,20 @@ random_hex(char *out, size_t nbytes) {
 }
 
 void
-trace_new_trace_id(char out[TRACE_ID_HEX]) {
+trace_new_trace_id(char out[TRACE_ID_HEX])
+{
   random_hex(out, 16);
 }
 
 void
-trace_new_span_id(char out[SPAN_ID_HEX]) {
+trace_new_span_id(char out[SPAN_ID_HEX])
+{
   random_hex(out, 8);
 }
 
 static bool
-is_lower_hex(const char *s, size_t n) {
+is_lower_hex(const char *s, size_t n)
+{
   bool nonzero = false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
@@ -167,7 +179,8 @@ is_lower_hex(const char *s, size_t n) {
 
 bool
 trace_parse_traceparent(const char *s, char trace_id[TRACE_ID_HEX], char span_id[SPAN_ID_HEX],
-                        uint8_t *flags) {
+                        uint8_t *flags)
+{
   /* version "00": exactly 55 characters, dashes at 2, 35 and 52. */
   if (s == NULL || strlen(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-')
     return false;
@@ -189,7 +202,8 @@ trace_parse_traceparent(const char *s, char trace_id[TRACE_ID_HEX], char span_id
 }
 
 bool
-trace_traceparent(const trace_span *sp, char out[TRACEPARENT_LEN]) {
+trace_traceparent(const trace_span *sp, char out[TRACEPARENT_LEN])
+{
   if (sp == NULL)
     sp = current;
   if (sp != NULL && sp->trace_id[0] && sp->span_id[0]) {
@@ -204,7 +218,8 @@ trace_traceparent(const trace_span *sp, char out[TRACEPARENT_LEN]) {
 }
 
 bool
-trace_env_entry(char out[TRACEPARENT_LEN + 16]) {
+trace_env_entry(char out[TRACEPARENT_LEN + 16])
+{
   char tp[TRACEPARENT_LEN];
   if (!trace_traceparent(NULL, tp))
     return false;
@@ -213,7 +228,8 @@ trace_env_entry(char out[TRACEPARENT_LEN + 16]) {
 }
 
 void
-trace_export_env(void) {
+trace_export_env(void)
+{
   char tp[TRACEPARENT_LEN];
   if (trace_traceparent(NULL, tp))
     setenv("TRACEPARENT", tp, 1);
@@ -228,7 +244,8 @@ struct line {
 };
 
 static void
-put_raw(struct line *l, const char *s, size_t n) {
+put_raw(struct line *l, const char *s, size_t n)
+{
   if (l->overflow || l->len + n >= sizeof l->buf) {
     l->overflow = true;
     return;
@@ -238,13 +255,15 @@ put_raw(struct line *l, const char *s, size_t n) {
 }
 
 static void
-put_str(struct line *l, const char *s) {
+put_str(struct line *l, const char *s)
+{
   put_raw(l, s, strlen(s));
 }
 
 /* Length of a valid UTF-8 sequence starting at p, or 0 when invalid. */
 static size_t
-utf8_len(const unsigned char *p) {
+utf8_len(const unsigned char *p)
+{
   if (p[0] < 0x80)
     return 1;
   size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
@@ -257,7 +276,8 @@ utf8_len(const unsigned char *p) {
 /* A JSON string, escaped, at most max_bytes of source text (then "...").
  * Invalid UTF-8 becomes U+FFFD so every line stays valid JSON. */
 static void
-put_json_string(struct line *l, const char *s, size_t max_bytes) {
+put_json_string(struct line *l, const char *s, size_t max_bytes)
+{
   static const char hex[] = "0123456789abcdef";
   put_raw(l, "\"", 1);
   size_t used = 0;
@@ -278,10 +298,8 @@ put_json_string(struct line *l, const char *s, size_t max_bytes) {
       if (named) {
         put_str(l, named);
       } else {
-        memcpy(esc, "\\u00", 4);
-        esc[4] = hex[*p >> 4];
-        esc[5] = hex[*p & 15];
-        put_raw(l, esc, 6);
+        char uesc[7] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15], '\0'};
+        put_raw(l, uesc, 6);
       }
       p++;
     } else {
@@ -300,14 +318,16 @@ put_json_string(struct line *l, const char *s, size_t max_bytes) {
 }
 
 static void
-put_int(struct line *l, long long v) {
+put_int(struct line *l, long long v)
+{
   char num[32];
   int n = snprintf(num, sizeof num, "%lld", v);
   put_raw(l, num, (size_t)n);
 }
 
 static void
-put_attr_value(struct line *l, const trace_attr *a, size_t max_str) {
+put_attr_value(struct line *l, const trace_attr *a, size_t max_str)
+{
   switch (a->type) {
   case TA_T_STR: put_json_string(l, a->s, max_str); break;
   case TA_T_INT: put_int(l, a->i); break;
@@ -327,7 +347,8 @@ put_attr_value(struct line *l, const trace_attr *a, size_t max_str) {
  * gets a share of what is left, and anything that still does not fit is
  * dropped and flagged. */
 static void
-put_attrs(struct line *l, const trace_attr *attrs, size_t n) {
+put_attrs(struct line *l, const trace_attr *attrs, size_t n)
+{
   if (n == 0)
     return;
   put_str(l, ",\"attrs\":{");
@@ -363,7 +384,8 @@ put_attrs(struct line *l, const trace_attr *attrs, size_t n) {
 void
 trace_write_event(const char *ev, enum trace_kind kind, const char *name, const char *trace_id,
                   const char *span_id, const char *parent_id, const char *status,
-                  const char *errmsg, int errnum, const trace_attr *attrs, size_t n) {
+                  const char *errmsg, int errnum, const trace_attr *attrs, size_t n)
+{
   if (T.fd < 0)
     return;
   int saved_errno = errno;
@@ -418,7 +440,8 @@ trace_write_event(const char *ev, enum trace_kind kind, const char *name, const 
 
 static void
 begin_with_parent(trace_span *sp, enum trace_kind kind, const char *name, const char *trace_id,
-                  const char *parent_id, const trace_attr *attrs, size_t n) {
+                  const char *parent_id, const trace_attr *attrs, size_t n)
+{
   snprintf(sp->name, sizeof sp->name, "%s", name);
   sp->kind = kind;
   sp->outer = current;
@@ -446,7 +469,8 @@ begin_with_parent(trace_span *sp, enum trace_kind kind, const char *name, const 
 
 void
 trace_begin_a(trace_span *sp, enum trace_kind kind, const char *name, const trace_attr *attrs,
-              size_t n) {
+              size_t n)
+{
   if (current)
     begin_with_parent(sp, kind, name, current->trace_id, current->span_id, attrs, n);
   else if (T.have_inherited)
@@ -457,7 +481,8 @@ trace_begin_a(trace_span *sp, enum trace_kind kind, const char *name, const trac
 
 void
 trace_begin_remote_a(trace_span *sp, enum trace_kind kind, const char *name,
-                     const char *traceparent, const trace_attr *attrs, size_t n) {
+                     const char *traceparent, const trace_attr *attrs, size_t n)
+{
   char tid[TRACE_ID_HEX], pid[SPAN_ID_HEX];
   uint8_t flags;
   if (traceparent && trace_parse_traceparent(traceparent, tid, pid, &flags))
@@ -467,7 +492,8 @@ trace_begin_remote_a(trace_span *sp, enum trace_kind kind, const char *name,
 }
 
 static void
-pop(trace_span *sp) {
+pop(trace_span *sp)
+{
   sp->active = false;
   /* Spans normally end in LIFO order; if one ends out of order, unwind to
    * its outer span so the stack never points at a finished span. */
@@ -482,7 +508,8 @@ pop(trace_span *sp) {
 }
 
 void
-trace_end_a(trace_span *sp, const cut_err *err, const trace_attr *attrs, size_t n) {
+trace_end_a(trace_span *sp, const cut_err *err, const trace_attr *attrs, size_t n)
+{
   if (!sp->active)
     return;
   if (err)
@@ -495,7 +522,8 @@ trace_end_a(trace_span *sp, const cut_err *err, const trace_attr *attrs, size_t 
 }
 
 long
-trace_end_sys(trace_span *sp, long ret) {
+trace_end_sys(trace_span *sp, long ret)
+{
   int saved = errno;
   if (ret < 0) {
     cut_err e;
@@ -509,13 +537,15 @@ trace_end_sys(trace_span *sp, long ret) {
 }
 
 int
-trace_end_rc(trace_span *sp, int r, const cut_err *err) {
+trace_end_rc(trace_span *sp, int r, const cut_err *err)
+{
   trace_end_a(sp, r < 0 ? err : NULL, NULL, 0);
   return r;
 }
 
 void
-trace_event_a(const char *name, const trace_attr *attrs, size_t n) {
+trace_event_a(const char *name, const trace_attr *attrs, size_t n)
+{
   if (T.fd < 0)
     return;
   char span_id[SPAN_ID_HEX];

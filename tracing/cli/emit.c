@@ -19,7 +19,8 @@
 #define MAX_ATTRS 32
 
 static int
-usage_error(const char *msg) {
+usage_error(const char *msg)
+{
   fprintf(stderr, "cutaway-trace emit: %s\n", msg);
   fprintf(stderr, "usage: cutaway-trace emit --name NAME --comp COMPONENT [--kind KIND]\n"
                   "         [--ev begin|end|event] [--role ROLE] [--attr KEY=VALUE]...\n"
@@ -29,7 +30,8 @@ usage_error(const char *msg) {
 
 /* A value that looks like an integer is written as a JSON number. */
 static trace_attr
-parse_attr(char *kv) {
+parse_attr(char *kv)
+{
   char *eq = strchr(kv, '=');
   *eq = '\0';
   char *val = eq + 1, *end = NULL;
@@ -42,7 +44,8 @@ parse_attr(char *kv) {
 }
 
 int
-trace_cmd_emit(int argc, char **argv) {
+trace_cmd_emit(int argc, char **argv)
+{
   static const struct option opts[] = {
       {"name", required_argument, 0, 'n'},   {"comp", required_argument, 0, 'c'},
       {"kind", required_argument, 0, 'k'},   {"ev", required_argument, 0, 'e'},

@@ -13,14 +13,16 @@ static const struct trace_verb verbs[] = {
     TRACE_VIEW_VERBS};
 
 static void
-usage(FILE *out) {
+usage(FILE *out)
+{
   fprintf(out, "usage: cutaway-trace VERB [OPTIONS]\n\nverbs:\n");
   for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
     fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].help);
 }
 
 int
-main(int argc, char **argv) {
+main(int argc, char **argv)
+{
   if (argc < 2) {
     usage(stderr);
     return 2;
