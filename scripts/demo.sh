@@ -1,0 +1,56 @@
+#!/bin/bash
+# demo.sh: `make demo`, the main job.  It runs the highest stage that works
+# on this checkout, in a private root, with tracing on, then draws the path
+# of the request through the stack and prints where the pictures are.  It
+# needs no network: the image is built from Debian's busybox-static and
+# served by a registry started here on 127.0.0.1.  Everything it starts, it
+# stops (by PID) before it exits.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOP=$PWD
+export PATH="$TOP/bin:$PATH"
+OUT=${CUTAWAY_DEMO_OUT:-$TOP/out/demo}
+mkdir -p "$OUT"
+export CUTAWAY_TRACE=$OUT/trace.jsonl
+: >"$CUTAWAY_TRACE"
+DEMO_ROOT=$(mktemp -d /tmp/cutaway-demo.XXXXXX)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  [[ -n ${DEMO_CLEANUP:-} ]] && eval "$DEMO_CLEANUP" >/dev/null 2>&1
+  grep -F " $DEMO_ROOT" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null; done
+  rm -rf --one-file-system "$DEMO_ROOT"
+}
+trap cleanup EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+have() { [[ -x $TOP/bin/$1 ]]; }
+
+# Each tier is a script under scripts/demo.d/; the highest one whose
+# binaries are built runs.  A tier prints the trace id of its request.
+tier=""
+for t in scripts/demo.d/[0-9]*.sh; do
+  need=$(sed -n 's/^# needs: //p' "$t")
+  ok=1
+  for b in $need; do have "$b" || ok=0; done
+  ((ok)) && tier=$t
+done
+say "running $(basename "$tier" .sh) (the highest stage built)"
+source "$tier"
+demo_run
+
+trace=$(cutaway-trace list --file "$CUTAWAY_TRACE" 2>/dev/null | awk 'NR>1 {id=$1} END {print id}')
+say "the request, as a tree of spans"
+cutaway-trace show last --file "$CUTAWAY_TRACE" >&2 || true
+if cutaway-trace path last --file "$CUTAWAY_TRACE" -o "$OUT/path.svg" 2>/dev/null; then
+  cutaway-trace html last --file "$CUTAWAY_TRACE" -o "$OUT/trace.html" 2>/dev/null || true
+  cutaway-trace seq last --mermaid --file "$CUTAWAY_TRACE" -o "$OUT/sequence.md" 2>/dev/null || true
+fi
+say "done"
+echo "trace:    $CUTAWAY_TRACE"
+[[ -f $OUT/path.svg ]] && echo "path:     $OUT/path.svg"
+[[ -f $OUT/trace.html ]] && echo "page:     $OUT/trace.html"
+[[ -f $OUT/sequence.md ]] && echo "sequence: $OUT/sequence.md"
+: "${trace:=}"
