@@ -11,9 +11,9 @@ packages=(
   libseccomp-dev libcap-dev libcjson-dev libcurl4-openssl-dev libarchive-dev
   libssl-dev libmicrohttpd-dev libgraphviz-dev graphviz libmnl-dev
   # tests and fixtures
-  perl busybox-static jq iproute2 zstd apache2-utils openssl
+  perl busybox-static jq iproute2 zstd apache2-utils openssl libxml2-utils time
   # peers for interop tests and benchmarks
-  runc crun containerd docker-registry skopeo umoci hyperfine
+  runc crun containerd docker.io docker-registry skopeo umoci hyperfine
 )
 
 missing=()
