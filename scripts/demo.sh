@@ -16,12 +16,15 @@ export CUTAWAY_TRACE=$OUT/trace.jsonl
 DEMO_ROOT=$(mktemp -d /tmp/cutaway-demo.XXXXXX)
 pids=()
 cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  [[ -n ${DEMO_CLEANUP:-} ]] && eval "$DEMO_CLEANUP" >/dev/null 2>&1
+  local rc=$? p
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+  done
+  if [[ -n ${DEMO_CLEANUP:-} ]]; then eval "$DEMO_CLEANUP" >/dev/null 2>&1 || true; fi
   grep -F " $DEMO_ROOT" /proc/self/mountinfo | awk '{print $5}' | sort -r |
-    while read -r m; do umount -l "$m" 2>/dev/null; done
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf --one-file-system "$DEMO_ROOT"
+  exit "$rc"
 }
 trap cleanup EXIT
 
@@ -41,7 +44,6 @@ say "running $(basename "$tier" .sh) (the highest stage built)"
 source "$tier"
 demo_run
 
-trace=$(cutaway-trace list --file "$CUTAWAY_TRACE" 2>/dev/null | awk 'NR>1 {id=$1} END {print id}')
 say "the request, as a tree of spans"
 cutaway-trace show last --file "$CUTAWAY_TRACE" >&2 || true
 if cutaway-trace path last --file "$CUTAWAY_TRACE" -o "$OUT/path.svg" 2>/dev/null; then
@@ -53,4 +55,4 @@ echo "trace:    $CUTAWAY_TRACE"
 [[ -f $OUT/path.svg ]] && echo "path:     $OUT/path.svg"
 [[ -f $OUT/trace.html ]] && echo "page:     $OUT/trace.html"
 [[ -f $OUT/sequence.md ]] && echo "sequence: $OUT/sequence.md"
-: "${trace:=}"
+exit 0
