@@ -21,7 +21,7 @@ cleanup() {
     kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
   done
   if [[ -n ${DEMO_CLEANUP:-} ]]; then eval "$DEMO_CLEANUP" >/dev/null 2>&1 || true; fi
-  grep -F " $DEMO_ROOT" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+  { grep -F " $DEMO_ROOT" /proc/self/mountinfo || true; } | awk '{print $5}' | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf --one-file-system "$DEMO_ROOT"
   exit "$rc"
