@@ -11,7 +11,7 @@ packages=(
   libseccomp-dev libcap-dev libcjson-dev libcurl4-openssl-dev libarchive-dev
   libssl-dev libmicrohttpd-dev libgraphviz-dev graphviz libmnl-dev
   # tests and fixtures
-  perl busybox-static jq iproute2 zstd apache2-utils openssl libxml2-utils time
+  perl busybox-static jq iproute2 zstd apache2-utils openssl libxml2-utils time curl
   # peers for interop tests and benchmarks
   runc crun containerd docker.io docker-registry skopeo umoci hyperfine
 )
