@@ -8,7 +8,7 @@
 int
 main(void)
 {
-  cut_err e;
+  cut_err e = {0};
   tap_is_int(cut_error(&e, ENOENT, "open %s", "/x"), -1, "cut_error returns -1");
   tap_is_str(e.msg, "open /x: No such file or directory", "cause with strerror");
   tap_is_int(e.errnum, ENOENT, "errno kept");

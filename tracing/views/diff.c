@@ -55,6 +55,8 @@ collect(const tr_model *m, int side, hmap *idx, struct agg **v, size_t n)
       nv[n].lane = s->kind == TR_SYSCALL ? TR_LANE_KERNEL : tr_lane_of(s->comp);
       h->val = (intptr_t)n++;
     }
+    if (*v == NULL)
+      continue;
     struct agg *g = &(*v)[h->val];
     g->n[side]++;
     g->dur[side] += s->end - s->start;

@@ -659,7 +659,8 @@ index_rec(const tr_rec *r, void *ud, cut_err *err)
     n->val = (intptr_t)ix->n;
     s = &ix->v[ix->n++];
     memset(s, 0, sizeof *s);
-    memcpy(s->id, r->trace.p, r->trace.n);
+    if (r->trace.n > 0)
+      memcpy(s->id, r->trace.p, r->trace.n);
     s->t0 = s->t1 = r->ts;
     s->first_off = r->off;
   } else {
