@@ -131,6 +131,29 @@ cut_write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 }
 
 int
+cut_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, cut_err *err) {
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
+    return cut_error(err, ENAMETOOLONG, "write %s", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return cut_error(err, errno, "write %s: create temp file", path);
+  if (write_all(fd, data, len) < 0) {
+    int e = errno;
+    close(fd);
+    unlink(tmp);
+    return cut_error(err, e, "write %s", path);
+  }
+  close(fd);
+  if (rename(tmp, path) < 0) {
+    int e = errno;
+    unlink(tmp);
+    return cut_error(err, e, "rename into %s", path);
+  }
+  return 0;
+}
+
+int
 cut_write_string(const char *path, const char *value, cut_err *err)
 {
   int fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC);

@@ -30,6 +30,12 @@ int cut_read_file(const char *path, size_t max_bytes, char **out, size_t *len, c
 int cut_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                           cut_err *err);
 
+/* Like cut_write_file_atomic (temp + rename: readers never see a torn
+ * file) but without the fsyncs: for runtime state under /run that
+ * describes live processes and is worthless after a reboot anyway. */
+int cut_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                           cut_err *err);
+
 /* Write a short string to an existing file (cgroup and /proc knobs):
  * one write(2), no O_CREAT, no truncation semantics beyond O_TRUNC. */
 int cut_write_string(const char *path, const char *value, cut_err *err);

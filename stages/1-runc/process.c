@@ -1,0 +1,341 @@
+/* process.c: see process.h. */
+#include "process.h"
+
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "trace.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+void
+rc_caps_text(uint64_t mask, char buf[24])
+{
+  snprintf(buf, 24, "%016llx", (unsigned long long)mask);
+}
+
+/* ---- program lookup ---------------------------------------------------- */
+
+static bool
+is_executable(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static char *
+json_argv(char *const *args)
+{
+  size_t cap = 2;
+  for (char *const *a = args; *a; a++)
+    cap += strlen(*a) * 6 + 4;
+  char *out = malloc(cap), *p = out;
+  if (out == NULL)
+    return NULL;
+  *p++ = '[';
+  for (char *const *a = args; *a; a++) {
+    if (a != args)
+      *p++ = ',';
+    *p++ = '"';
+    for (const unsigned char *c = (const unsigned char *)*a; *c; c++) {
+      if (*c == '"' || *c == '\\') {
+        *p++ = '\\';
+        *p++ = (char)*c;
+      } else if (*c < 0x20) {
+        p += sprintf(p, "\\u%04x", *c);
+      } else {
+        *p++ = (char)*c;
+      }
+    }
+    *p++ = '"';
+  }
+  *p++ = ']';
+  *p = '\0';
+  return out;
+}
+
+int
+rc_process_lookup(const rc_process *p, rc_exec_target *t, cut_err *err)
+{
+  const char *prog = p->args[0];
+  t->argv_json = json_argv(p->args);
+  if (strchr(prog, '/')) {
+    if (!is_executable(prog))
+      return cut_error(err, errno ? errno : EACCES, "process.args[0] %s", prog);
+    snprintf(t->path, sizeof t->path, "%s", prog);
+    return 0;
+  }
+  const char *path = DEFAULT_PATH;
+  for (size_t i = 0; i < p->n_env; i++)
+    if (strncmp(p->env[i], "PATH=", 5) == 0)
+      path = p->env[i] + 5;
+  const char *dir = path;
+  while (*dir) {
+    const char *end = strchr(dir, ':');
+    size_t dl = end ? (size_t)(end - dir) : strlen(dir);
+    int n = snprintf(t->path, sizeof t->path, "%.*s/%s", (int)dl, dl ? dir : ".", prog);
+    if (n > 0 && n < (int)sizeof t->path && is_executable(t->path))
+      return 0;
+    if (end == NULL)
+      break;
+    dir = end + 1;
+  }
+  return cut_error(err, ENOENT, "process.args[0] %s: not found in $PATH (%s)", prog, path);
+}
+
+/* ---- fds --------------------------------------------------------------- */
+
+static int
+cmp_int(const void *a, const void *b)
+{
+  return *(const int *)a - *(const int *)b;
+}
+
+void
+rc_process_close_fds(int preserve, const int *keep, size_t n_keep)
+{
+  int sorted[8];
+  size_t n = 0;
+  for (size_t i = 0; i < n_keep && n < 8; i++)
+    if (keep[i] >= 3 + preserve)
+      sorted[n++] = keep[i];
+  qsort(sorted, n, sizeof(int), cmp_int);
+  /* close_range(2) over the gaps between the fds we keep. */
+  unsigned from = 3u + (unsigned)preserve;
+  for (size_t i = 0; i <= n; i++) {
+    unsigned to = i < n ? (unsigned)sorted[i] : ~0U;
+    if (to > from) {
+      if (syscall(SYS_close_range, from, to - 1, 0) < 0)
+        for (unsigned fd = from; fd < to && fd < 65536; fd++)
+          close((int)fd);
+    }
+    if (i < n)
+      from = (unsigned)sorted[i] + 1;
+  }
+  /* The preserved fds pass to the program: clear close-on-exec. */
+  for (int fd = 3; fd < 3 + preserve; fd++) {
+    int fl = fcntl(fd, F_GETFD);
+    if (fl >= 0)
+      fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+  }
+}
+
+/* ---- identity and privileges ------------------------------------------- */
+
+static int
+set_rlimits(const rc_process *p, cut_err *err)
+{
+  for (size_t i = 0; i < p->n_rlimits; i++) {
+    const rc_rlimit *r = &p->rlimits[i];
+    trace_span sp;
+    trace_begin(&sp, TRACE_SYSCALL, "setrlimit", TA_STR("resource", r->name),
+                TA_INT("soft", (long long)r->limit.rlim_cur),
+                TA_INT("hard", (long long)r->limit.rlim_max));
+    if (trace_end_sys(&sp, setrlimit((__rlimit_resource_t)r->resource, &r->limit)) < 0)
+      return cut_error(err, errno, "setrlimit %s", r->name);
+  }
+  return 0;
+}
+
+static int
+drop_bounding(uint64_t keep, cut_err *err)
+{
+  int last = cap_max_bits() - 1;
+  int dropped = 0;
+  char text[24];
+  rc_caps_text(keep, text);
+  trace_span sp;
+  trace_begin(&sp, TRACE_SYSCALL, "capbset.drop", TA_STR("bounding", text));
+  for (int c = 0; c <= last; c++) {
+    if (keep & (1ULL << c))
+      continue;
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+      cut_error(err, errno, "drop capability %d from the bounding set", c);
+      trace_end(&sp, err);
+      return -1;
+    }
+    dropped++;
+  }
+  trace_end(&sp, NULL, TA_INT("dropped", dropped));
+  return 0;
+}
+
+/* The raw system calls, not glibc's wrappers: those broadcast the change to
+ * every thread glibc knows of (nptl setxid) and wait for each.  The init is
+ * a raw clone(2) of a runtime that may have had another thread (warm.c), so
+ * glibc's list can name a thread that does not exist in the init: the wait
+ * would never end.  The init has one thread; the syscall is all it needs. */
+static long
+set_groups_raw(size_t n, const gid_t *groups)
+{
+  return syscall(SYS_setgroups, n, groups);
+}
+
+static int
+switch_user(const rc_process *p, cut_err *err)
+{
+  trace_span sp;
+  if (p->n_additional_gids > 0 || getuid() == 0) {
+    char list[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < p->n_additional_gids && used < sizeof list - 16; i++)
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s%u", i ? "," : "",
+                               (unsigned)p->additional_gids[i]);
+    trace_begin(&sp, TRACE_SYSCALL, "setgroups", TA_STR("groups", list));
+    if (trace_end_sys(&sp, set_groups_raw(p->n_additional_gids, p->additional_gids)) < 0 &&
+        !(errno == EPERM && p->n_additional_gids == 0))
+      return cut_error(err, errno, "setgroups");
+  }
+  trace_begin(&sp, TRACE_SYSCALL, "setgid", TA_INT("gid", p->gid));
+  if (trace_end_sys(&sp, syscall(SYS_setresgid, p->gid, p->gid, p->gid)) < 0)
+    return cut_error(err, errno, "setgid %u", (unsigned)p->gid);
+  trace_begin(&sp, TRACE_SYSCALL, "setuid", TA_INT("uid", p->uid));
+  if (trace_end_sys(&sp, syscall(SYS_setresuid, p->uid, p->uid, p->uid)) < 0)
+    return cut_error(err, errno, "setuid %u", (unsigned)p->uid);
+  return 0;
+}
+
+static int
+set_caps(const rc_process *p, cut_err *err)
+{
+  cap_t caps = cap_init();
+  if (caps == NULL)
+    return cut_error(err, errno, "cap_init");
+  static const cap_flag_t flag_of[] = {[RC_CAP_EFFECTIVE] = CAP_EFFECTIVE,
+                                       [RC_CAP_PERMITTED] = CAP_PERMITTED,
+                                       [RC_CAP_INHERITABLE] = CAP_INHERITABLE};
+  static const enum rc_capset sets[] = {RC_CAP_EFFECTIVE, RC_CAP_PERMITTED, RC_CAP_INHERITABLE};
+  for (size_t s = 0; s < 3; s++)
+    for (cap_value_t c = 0; c < 64; c++)
+      if (p->caps[sets[s]] & (1ULL << c))
+        cap_set_flag(caps, flag_of[sets[s]], 1, &c, CAP_SET);
+  char eff[24], prm[24], inh[24], bnd[24], amb[24];
+  rc_caps_text(p->caps[RC_CAP_EFFECTIVE], eff);
+  rc_caps_text(p->caps[RC_CAP_PERMITTED], prm);
+  rc_caps_text(p->caps[RC_CAP_INHERITABLE], inh);
+  rc_caps_text(p->caps[RC_CAP_BOUNDING], bnd);
+  rc_caps_text(p->caps[RC_CAP_AMBIENT], amb);
+  trace_span sp;
+  trace_begin(&sp, TRACE_SYSCALL, "capset", TA_STR("effective", eff), TA_STR("permitted", prm),
+              TA_STR("inheritable", inh), TA_STR("bounding", bnd), TA_STR("ambient", amb));
+  int r = cap_set_proc(caps);
+  int e = errno;
+  cap_free(caps);
+  if (r < 0) {
+    cut_error(err, e, "capset effective=%s permitted=%s inheritable=%s", eff, prm, inh);
+    trace_end(&sp, err);
+    return -1;
+  }
+  /* Ambient capabilities (Linux 4.3) survive execve of a non-setuid
+   * program even for a non-root uid, but the kernel only takes those also
+   * in permitted AND inheritable.  `runc spec` lists ambient ones with an
+   * empty inheritable set; like runc, skip what the kernel cannot take. */
+  uint64_t ambient =
+      p->caps[RC_CAP_AMBIENT] & p->caps[RC_CAP_PERMITTED] & p->caps[RC_CAP_INHERITABLE];
+  for (int c = 0; c < 64; c++)
+    if ((ambient & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) {
+      cut_error(err, errno, "raise ambient capability %d", c);
+      trace_end(&sp, err);
+      return -1;
+    }
+  char raised[24];
+  rc_caps_text(ambient, raised);
+  trace_end(&sp, NULL, TA_STR("ambient_raised", raised));
+  return 0;
+}
+
+static int
+set_no_new_privs(cut_err *err)
+{
+  trace_span sp;
+  trace_begin(&sp, TRACE_SYSCALL, "prctl", TA_STR("option", "PR_SET_NO_NEW_PRIVS"));
+  if (trace_end_sys(&sp, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)
+    return cut_error(err, errno, "prctl PR_SET_NO_NEW_PRIVS");
+  return 0;
+}
+
+static int
+enter_cwd(const char *cwd, cut_err *err)
+{
+  trace_span sp;
+  trace_begin(&sp, TRACE_SYSCALL, "chdir", TA_STR("path", cwd));
+  if (trace_end_sys(&sp, chdir(cwd)) < 0)
+    return cut_error(err, errno, "chdir to process.cwd %s", cwd);
+  /* CVE-2024-21626: a cwd reached through a leaked host fd would lie
+   * outside the container's root, and getcwd() then fails (or, on old
+   * libcs, starts with "(unreachable)").  Refuse to run there. */
+  char buf[4096];
+  if (getcwd(buf, sizeof buf) == NULL || buf[0] != '/')
+    return cut_error(err, EPERM, "process.cwd %s is outside the container's root", cwd);
+  return 0;
+}
+
+int
+rc_process_finalize(const rc_process *p, rc_seccomp *sc, cut_err *err)
+{
+  uint64_t full = p->have_caps ? 0 : ~0ULL;
+  /* issue 4, CVE-2019-5736 (exec.c): the sealed exec stub, made while
+   * memfd_create is surely allowed; and non-dumpable from here to execve,
+   * so once this process has no more capabilities than the container's
+   * processes they still cannot open its /proc/<pid>/exe. */
+  rc_exec_stub_prepare();
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (set_rlimits(p, err) < 0)
+    return -1;
+  if (p->no_new_privileges && set_no_new_privs(err) < 0)
+    return -1;
+  /* seccomp(2) needs no_new_privs or CAP_SYS_ADMIN.  Without the first, and
+   * when the process keeps no CAP_SYS_ADMIN, the filter must go in while the
+   * init still has every capability: the one case where it is not last
+   * (runc does the same). */
+  bool keeps_admin = !p->have_caps || (p->caps[RC_CAP_EFFECTIVE] & (1ULL << CAP_SYS_ADMIN));
+  bool seccomp_early = !p->no_new_privileges && !keeps_admin;
+  if (seccomp_early && rc_seccomp_load(sc, err) < 0)
+    return -1;
+  if (p->have_caps && drop_bounding(p->caps[RC_CAP_BOUNDING] | full, err) < 0)
+    return -1;
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return cut_error(err, errno, "prctl PR_SET_KEEPCAPS");
+  if (switch_user(p, err) < 0)
+    return -1;
+  prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  if (p->have_caps && set_caps(p, err) < 0)
+    return -1;
+  if (p->have_umask)
+    umask(p->umask);
+  else
+    umask(022);
+  if (enter_cwd(p->cwd, err) < 0)
+    return -1;
+  if (!seccomp_early && rc_seccomp_load(sc, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+rc_process_exec(const rc_process *p, const rc_exec_target *t, trace_span *handover, cut_err *err)
+{
+  trace_span sp;
+  trace_begin(&sp, TRACE_SYSCALL, "execve", TA_STR("path", t->path),
+              TA_JSON("argv", t->argv_json ? t->argv_json : "[]"));
+  if (handover)
+    trace_end(handover, NULL);
+  rc_exec_final(t->path, p->args, p->env); /* through the sealed stub: exec.c */
+  int e = errno;
+  cut_error(err, e, "execve %s", t->path);
+  trace_end(&sp, err);
+  return -1;
+}
