@@ -131,6 +131,14 @@ is "$?" "0" "the trace holds setns spans with the namespace type"
 grep -q '"name":"runc.exec"' "$CUTAWAY_TRACE"
 is "$?" "0" "the trace holds a runc.exec span"
 
+# LISTEN_FDS (socket activation): the runtime's fds 3.. pass on, first.
+jq '.process.args = ["sh", "-c", "echo $LISTEN_FDS:$LISTEN_PID:$(cat <&3):$(cat <&4)"]' \
+  "$B/config.json" >"$T/listen.json"
+mkdir -p "$T/lb" && cp "$T/listen.json" "$T/lb/config.json" && ln -s "$B/rootfs" "$T/lb/rootfs"
+echo "fd3-$tok" >"$T/fd3" && echo "fd4-$tok" >"$T/fd4"
+out=$(LISTEN_FDS=1 $R run --bundle "$T/lb" --preserve-fds 1 "listen-$tok" 3<"$T/fd3" 4<"$T/fd4" 2>&1)
+is "$out" "1:1:fd3-$tok:fd4-$tok" "LISTEN_FDS=1: fd 3 and LISTEN_FDS/LISTEN_PID pass in, then --preserve-fds"
+
 ok "kill" $R kill "$id" KILL
 for _ in $(seq 100); do [[ $($R state "$id" | jq -r .status) == stopped ]] && break; sleep 0.05; done
 nok "exec into a stopped container fails" $R exec "$id" true

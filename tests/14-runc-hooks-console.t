@@ -125,12 +125,16 @@ if gcc -o "$T/recvtty" "$T/recvtty.c" 2>/dev/null; then
   "$T/recvtty" "$sock" >"$T/tty.out" 2>&1 &
   rpid=$!
   on_exit "kill $rpid"
-  for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.02; done
+  for _ in $(seq 500); do [[ -S $sock ]] && break; sleep 0.02; done
   id=tty-$tok
   on_exit "$R delete --force $id"
   ok "create --console-socket" create --bundle "$B" --console-socket "$sock" "$id"
   ok "start" $R start "$id"
-  wait "$rpid"
+  # recvtty ends when the container's side of the pty closes; should create
+  # have failed, it would wait in accept(2) for ever: stop it then.
+  for _ in $(seq 500); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.02; done
+  kill "$rpid" 2>/dev/null
+  wait "$rpid" 2>/dev/null
   out=$(tr -d '\r' <"$T/tty.out")
   like "$out" 'name=/dev/ptmx' "the master arrives over SCM_RIGHTS with its name"
   like "$out" $'\n/dev/pts/0\n' "the container's stdio is pty 0 of its own devpts"

@@ -62,6 +62,12 @@ like "$out" "sleep 1000" "and sees the container's pid 1"
 $C tasks exec $EXEC --exec-id e2 "$id" sh -c 'exit 3'
 is "$?" "3" "the exec's exit status comes back through the shim"
 
+if command -v script >/dev/null; then
+  out=$(script -qec "$C tasks exec $EXEC -t --exec-id e3 $id tty" /dev/null </dev/null | tr -d '\r')
+  like "$out" '/dev/pts/[0-9]+' "ctr tasks exec -t: exec --tty --console-socket gives a pty"
+else
+  skip "script (bsdutils) not installed"
+fi
 like "$($C tasks ps "$id")" '[0-9]+' "ctr tasks ps (runc ps --format json)"
 ok "ctr tasks pause" $C tasks pause "$id"
 is "$($C tasks ls | awk -v id="$id" '$1 == id {print $3}')" "PAUSED" "the task is paused"

@@ -93,6 +93,12 @@ like "$out" "exec-$tok" "docker exec runs in the container"
 like "$out" "sleep 1000" "and sees the container's pid 1"
 docker exec "$id" sh -c 'exit 3'
 is "$?" "3" "docker exec returns the exit status"
+if command -v script >/dev/null; then
+  out=$(script -qec "docker exec -it $id tty" /dev/null </dev/null | tr -d '\r')
+  like "$out" '/dev/pts/[0-9]+' "docker exec -it: a pty through the console socket"
+else
+  skip "script (bsdutils) not installed"
+fi
 like "$(docker top "$id")" 'sleep 1000' "docker top (runc ps)"
 ok "docker pause" docker pause "$id"
 is "$(docker inspect -f '{{.State.Status}}' "$id")" "paused" "paused"

@@ -119,7 +119,13 @@ rc_cmd_ps(const rc_global *g, int argc, char **argv, cut_err *err)
     return -1;
   pid_t *pids = NULL;
   size_t n = 0;
+  trace_span sp;
+  trace_begin(&sp, TRACE_INTERNAL, "runc.ps", TA_STR("id", st.id), TA_STR("format", format));
   int r = cg_pids(&st.cgroup, &pids, &n, err);
+  if (r == 0)
+    trace_end(&sp, NULL, TA_INT("pids", (long long)n));
+  else
+    trace_end(&sp, err);
   rc_state_free(&st);
   if (r < 0)
     return cut_wrap(err, "ps %s", argv[optind]);
@@ -307,6 +313,8 @@ static int
 update_flag(cJSON *res, int c, const char *val, cut_err *err)
 {
   int64_t v = 0;
+  if (val == NULL)
+    return cut_error(err, 0, "update: an option lacks its value");
   switch (c) {
   case UPD_MEMORY:
   case UPD_MEMORY_RESERVATION:
@@ -487,6 +495,8 @@ rc_cmd_events(const rc_global *g, int argc, char **argv, cut_err *err)
   if (extra_load(root, "events", argc, argv, &st, err) < 0)
     return -1;
   int r = 0;
+  trace_span sp;
+  trace_begin(&sp, TRACE_INTERNAL, "runc.events", TA_STR("id", st.id), TA_BOOL("stats", once));
   if (rc_state_status(&st) == RC_STOPPED)
     r = cut_error(err, 0, "events %s: container is stopped", st.id);
   while (r == 0) {
@@ -499,6 +509,7 @@ rc_cmd_events(const rc_global *g, int argc, char **argv, cut_err *err)
     if (rc_state_status(&st) == RC_STOPPED)
       break;
   }
+  trace_end_rc(&sp, r, err);
   rc_state_free(&st);
   return r < 0 ? -1 : 0;
 }
