@@ -586,8 +586,9 @@ kill_all(const rc_state *st, int sig, cut_err *err)
     trace_begin(&sp, TRACE_SYSCALL, "kill", TA_INT("pid", pids[i]), TA_INT("signal", sig));
     if (trace_end_sys(&sp, kill(pids[i], sig)) < 0 && errno != ESRCH) {
       int e = errno;
+      int pid = (int)pids[i];
       free(pids);
-      return cut_error(err, e, "signal %d to pid %d", sig, (int)pids[i]);
+      return cut_error(err, e, "signal %d to pid %d", sig, pid);
     }
   }
   free(pids);

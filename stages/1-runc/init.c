@@ -181,6 +181,9 @@ init_main(rc_launch *l)
   rc_rootfs_ctx rctx = {.spec = l->spec, .userns = l->new_userns || l->join_fds[RC_NS_USER] >= 0};
   rctx.in_cgroup = init_wait_cgroup;
   rctx.in_cgroup_arg = l;
+  /* The init never returns from here (it execs or exits), so rctx outlives
+   * every use of l->rootfs_ctx. */
+  // cppcheck-suppress autoVariables
   l->rootfs_ctx = &rctx;
   if (rc_hooks_need_init_stop(l->spec->hooks)) { /* issue 4: hooks.c */
     rctx.before_pivot = rc_hooks_before_pivot;

@@ -107,7 +107,7 @@ cmp_int(const void *a, const void *b)
 void
 rc_process_close_fds(int preserve, const int *keep, size_t n_keep)
 {
-  int sorted[8];
+  int sorted[8] = {0};
   size_t n = 0;
   for (size_t i = 0; i < n_keep && n < 8; i++)
     if (keep[i] >= 3 + preserve)
@@ -283,8 +283,21 @@ enter_cwd(const char *cwd, cut_err *err)
   return 0;
 }
 
+/* seccomp(2) needs no_new_privs or CAP_SYS_ADMIN in the effective set.
+ * Without the first, and when the process keeps no CAP_SYS_ADMIN, the
+ * capset of rc_process_drop_privileges holds CAP_SYS_ADMIN (effective and
+ * permitted only) until the filter is in.  execve drops it for good: a new
+ * program's permitted set comes from the bounding, inheritable and ambient
+ * sets, never from the old permitted one (capabilities(7)). */
+static bool
+seccomp_needs_admin(const rc_process *p, const rc_seccomp *sc)
+{
+  bool keeps_admin = !p->have_caps || (p->caps[RC_CAP_EFFECTIVE] & (1ULL << CAP_SYS_ADMIN));
+  return sc != NULL && sc->ctx != NULL && !p->no_new_privileges && !keeps_admin;
+}
+
 int
-rc_process_finalize(const rc_process *p, rc_seccomp *sc, cut_err *err)
+rc_process_drop_privileges(const rc_process *p, const rc_seccomp *sc, cut_err *err)
 {
   uint64_t full = p->have_caps ? 0 : ~0ULL;
   /* issue 4, CVE-2019-5736 (exec.c): the sealed exec stub, made while
@@ -297,14 +310,6 @@ rc_process_finalize(const rc_process *p, rc_seccomp *sc, cut_err *err)
     return -1;
   if (p->no_new_privileges && set_no_new_privs(err) < 0)
     return -1;
-  /* seccomp(2) needs no_new_privs or CAP_SYS_ADMIN.  Without the first, and
-   * when the process keeps no CAP_SYS_ADMIN, the filter must go in while the
-   * init still has every capability: the one case where it is not last
-   * (runc does the same). */
-  bool keeps_admin = !p->have_caps || (p->caps[RC_CAP_EFFECTIVE] & (1ULL << CAP_SYS_ADMIN));
-  bool seccomp_early = !p->no_new_privileges && !keeps_admin;
-  if (seccomp_early && rc_seccomp_load(sc, err) < 0)
-    return -1;
   if (p->have_caps && drop_bounding(p->caps[RC_CAP_BOUNDING] | full, err) < 0)
     return -1;
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
@@ -312,17 +317,28 @@ rc_process_finalize(const rc_process *p, rc_seccomp *sc, cut_err *err)
   if (switch_user(p, err) < 0)
     return -1;
   prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-  if (p->have_caps && set_caps(p, err) < 0)
+  uint64_t held = seccomp_needs_admin(p, sc) ? 1ULL << CAP_SYS_ADMIN : 0;
+  if (p->have_caps && set_caps(p, held, err) < 0)
     return -1;
   if (p->have_umask)
     umask(p->umask);
   else
     umask(022);
-  if (enter_cwd(p->cwd, err) < 0)
+  return enter_cwd(p->cwd, err);
+}
+
+int
+rc_process_load_seccomp(rc_seccomp *sc, cut_err *err)
+{
+  return rc_seccomp_load(sc, err);
+}
+
+int
+rc_process_finalize(const rc_process *p, rc_seccomp *sc, cut_err *err)
+{
+  if (rc_process_drop_privileges(p, sc, err) < 0)
     return -1;
-  if (!seccomp_early && rc_seccomp_load(sc, err) < 0)
-    return -1;
-  return 0;
+  return rc_process_load_seccomp(sc, err);
 }
 
 int

@@ -272,6 +272,7 @@ rc_process_parse(const cJSON *obj, const char *what, rc_process *p, cut_err *err
       return cut_error(err, ENOMEM, "process.env");
   }
   for (size_t i = 0; i < p->n_env; i++)
+    // NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): n_env counts non-NULL strings
     if (strchr(p->env[i], '=') == NULL)
       return cut_error(err, 0, "process.env: \"%s\" is not NAME=VALUE", p->env[i]);
   if (json_get_string(obj, "cwd", "process.cwd", true, &p->cwd, err) < 0)
