@@ -57,6 +57,41 @@ bad "a relative namespace path" 'must be absolute' \
 bad "hostname without a uts namespace" 'needs a new uts namespace' \
   '.linux.namespaces |= map(select(.type != "uts"))'
 
+# Errors of the process's privileges surface at `create`, not after `start`:
+# a capability outside the runtime's bounding set (setpriv drops
+# CAP_SYS_RESOURCE from the runtime's; this VM's own set may lack it too).
+jq '.process.capabilities.effective += ["CAP_SYS_RESOURCE"] |
+  .process.capabilities.permitted += ["CAP_SYS_RESOURCE"] |
+  .process.capabilities.bounding += ["CAP_SYS_RESOURCE"]' "$T/good.json" >"$B/config.json"
+out=$(setpriv --bounding-set -sys_resource -- "$BIN/cutaway-runc" --root "$RSTATE" \
+  create --bundle "$B" cutaway-capbnd </dev/null 2>&1)
+rc=$?
+[[ $rc -ne 0 ]] && pass "a capability the runtime lacks fails create" ||
+  fail "a capability the runtime lacks fails create" "rc=$rc"
+like "$out" 'CAP_SYS_RESOURCE not available to the runtime' "... naming it: $(head -c 100 <<<"$out")"
+is "$(wc -l <<<"$out")" "1" "... in one line"
+is "$(leftovers cutaway-capbnd)" "" "... and leaves nothing behind"
+# process.apparmorProfile: applied where AppArmor is enabled (a profile the
+# kernel does not know then fails create), ignored with a warning in the log
+# where it is not (Docker only sets it where it is)
+jq '.process.apparmorProfile = "cutaway-no-such-profile"' "$T/good.json" >"$B/config.json"
+if [[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) == Y ]]; then
+  bad "an AppArmor profile the kernel does not know" 'apparmorProfile cutaway-no-such-profile' \
+    '.process.apparmorProfile = "cutaway-no-such-profile"'
+  skip "AppArmor is enabled: the warning case cannot be seen here"
+else
+  is "$("$BIN/cutaway-runc" --root "$RSTATE" --log "$T/aa.log" run --bundle "$B" cutaway-aa </dev/null 2>/dev/null)" \
+    "cutaway" "apparmorProfile without AppArmor: the container runs"
+  like "$(cat "$T/aa.log")" 'level=warning .*apparmorProfile .*cutaway-no-such-profile.* ignored: AppArmor is not enabled' \
+    "... and the log says the profile was ignored"
+fi
+
+# a program the process's user may not run is found out as that user, at create
+install -m 700 "$B/rootfs/probe" "$B/rootfs/probe-root-only"
+bad "a program the user may not execute" 'process.args\[0\] /probe-root-only: Permission denied' \
+  '.process.user = {uid: 4242, gid: 4242} | .process.args = ["/probe-root-only"]'
+rm "$B/rootfs/probe-root-only"
+
 # a mount destination that climbs out of the rootfs through a symlink
 ln -s ../../../../../../tmp "$B/rootfs/escape"
 bad "a mount destination escaping through a symlink" 'escapes the rootfs' \

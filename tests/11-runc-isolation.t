@@ -99,7 +99,6 @@ cfg "$B" '.linux.devices = [{path: "/dev/cutaway-zero", type: "c", major: 1, min
 like "$(probe stat /dev/cutaway-zero)" 'mode 20660 .* rdev 1:5' "linux.devices creates the node"
 cfg "$B" 'del(.linux.devices)'
 
-X
 cfg "$B" 'del(.process.oomScoreAdj) | .linux.rootfsPropagation = "rshared"'
 like "$(probe mounts | head -1)" ' / [^ ]+ shared:' "rootfsPropagation rshared: / is a shared mount"
 cfg "$B" '.linux.rootfsPropagation = "rprivate"'

@@ -67,8 +67,24 @@ runc delete cutaway-cs
 in_trace() { jq -r --arg t "$1" 'select(.trace == $t and .ev == "begin") | .name' "$TR" | tr '\n' ' '; }
 like "$(in_trace "$TID2")" 'runc.create .*clone .*pivot_root .*init.setup|runc.create .*clone .*init.setup .*pivot_root' \
   "create's trace: clone, mounts, pivot_root"
-like "$(in_trace "$TID3")" 'runc.start .*init.start .*capset .*execve' \
-  "start's trace: the init's capset and execve, under runc.start"
+like "$(in_trace "$TID2")" 'runc.create .*init.setup .*setuid .*capset' \
+  "create's trace: the user switch and capset (a failure there fails create)"
+like "$(in_trace "$TID3")" 'runc.start .*init.start .*seccomp.load .*execve' \
+  "start's trace: the init's seccomp load and execve, under runc.start"
+[[ $(in_trace "$TID3") == *capset* ]] && fail "start's trace has no capset" || pass "start's trace has no capset"
+
+# without noNewPrivileges nor CAP_SYS_ADMIN (dockerd's default), capset holds
+# CAP_SYS_ADMIN for the seccomp load; execve drops it: the program has exactly
+# the configured set.
+cfg "$B" '.process.noNewPrivileges = false | .process.args = ["/probe", "caps"]'
+TID4=$(rand_token)$(rand_token)
+TID4=${TID4:0:32}
+out=$(TRACEPARENT=00-$TID4-00f067aa0ba902b7-01 runc run --bundle "$B" cutaway-held </dev/null 2>&1)
+like "$out" 'CapEff:	00000000a80425fb' "no noNewPrivileges: the program has exactly Docker's capabilities"
+is "$(jq -r --arg t "$TID4" 'select(.trace == $t and .name == "capset" and .ev == "begin") |
+  .attrs.held_until_execve' "$TR")" "0000000000200000" "... capset held CAP_SYS_ADMIN for the seccomp load"
+like "$(in_trace "$TID4")" 'capset .*seccomp.load .*execve' "... and seccomp.load still comes last"
+cfg "$B" '.process.noNewPrivileges = true'
 
 # an error carries errno
 cfg "$B" '.process.args = ["/no/such/program"]'

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "ns.h"
 #include "proc.h"
+#include "rootfs.h"
 #include "sync.h"
 #include "trace.h"
 
@@ -140,6 +142,16 @@ write_oom_score_adj(pid_t pid, int value, cut_err *err)
   return r;
 }
 
+/* No mount namespace: what the init mounted is in the host's namespace
+ * and outlives it; unmount it (rootfs.h). */
+static int
+unmount_host_mounts(const rc_state *st, cut_err *err)
+{
+  if (!st->host_mntns)
+    return 0;
+  return rc_rootfs_unmount_new(st->rootfs, st->premounts, st->n_premounts, err);
+}
+
 /* Undo whatever create did so far. */
 static void
 creation_abort(creation *c)
@@ -151,6 +163,8 @@ creation_abort(creation *c)
       ;
     c->launch.pid = 0;
   }
+  if (unmount_host_mounts(&c->state, &ignored) < 0)
+    rc_log_warn("%s", ignored.msg);
   if (c->cgroup_made && cg_destroy(&c->state.cgroup, &ignored) < 0)
     rc_log_warn("%s", ignored.msg);
   c->cgroup_made = false;
@@ -214,6 +228,14 @@ prepare_launch(creation *c, const rc_create_opts *o, enum create_mode mode, cut_
   l->new_userns = flags & CLONE_NEWUSER;
   l->clone_flags = flags & ~(CLONE_NEWCGROUP | rc_ns_clone_flag(RC_NS_TIME));
   l->two_stage = rc_launch_needs_child(s);
+  /* No mount namespace: remember the mounts already under the rootfs (a
+   * containerd overlay...), which delete must leave alone. */
+  snprintf(c->state.rootfs, sizeof c->state.rootfs, "%s", s->rootfs);
+  c->state.host_mntns = rc_spec_ns(s, RC_NS_MNT) == NULL;
+  if (c->state.host_mntns &&
+      rc_rootfs_mounts_before(s->rootfs, c->state.premounts, RC_MAX_PREMOUNTS,
+                              &c->state.n_premounts, err) < 0)
+    return -1;
   int fds[2];
   if (rc_sync_pair(fds, err) < 0)
     return -1;
@@ -436,6 +458,8 @@ static void
 destroy_created(creation *c)
 {
   cut_err e;
+  if (unmount_host_mounts(&c->state, &e) < 0)
+    rc_log_warn("%s", e.msg);
   if (c->cgroup_made && cg_destroy(&c->state.cgroup, &e) < 0)
     rc_log_warn("%s", e.msg);
   c->cgroup_made = false;
@@ -509,6 +533,32 @@ rc_cmd_run(const rc_global *g, const char *id, const rc_create_opts *o, int *exi
 
 /* ---- start -------------------------------------------------------------- */
 
+/* The poststart hooks run "after the user-specified process is executed"
+ * (config.md#poststart): wait for the init's execve before running them.
+ * The init keeps its exec-fifo fd, close-on-exec, up to execve; once it
+ * has taken the start message out of the fifo, a read of our own end
+ * returns end-of-file exactly when no writer is left, that is when the
+ * init has execed (or died). */
+static void
+wait_for_execve(const rc_state *st, int rfd)
+{
+  int queued = 0;
+  while (ioctl(rfd, FIONREAD, &queued) == 0 && queued > 0) {
+    if (rc_state_status(st) == RC_STOPPED)
+      return; /* it died before reading: nothing to wait for */
+    struct timespec ts = {0, 200 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  int fl = fcntl(rfd, F_GETFL);
+  if (fl < 0 || fcntl(rfd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+    return;
+  char c;
+  ssize_t n;
+  do
+    n = read(rfd, &c, 1);
+  while (n > 0 || (n < 0 && errno == EINTR));
+}
+
 static int
 start_container(const rc_state *st, trace_span *sp, cut_err *err)
 {
@@ -521,21 +571,33 @@ start_container(const rc_state *st, trace_span *sp, cut_err *err)
   /* If the init dies between this open and the write, the write must fail
    * with EPIPE, not kill `start` with SIGPIPE. */
   signal(SIGPIPE, SIG_IGN);
-  int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0 && errno == ENXIO)
-    return cut_error(err, 0, "the container init is not waiting any more (it exited)");
-  if (fd < 0)
-    return cut_error(err, errno, "open %s", fifo);
+  /* A read end of our own, opened first: see wait_for_execve. */
+  int rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int fd = rfd < 0 ? -1 : open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    if (rfd >= 0)
+      close(rfd);
+    if (e == ENXIO)
+      return cut_error(err, 0, "the container init is not waiting any more (it exited)");
+    return cut_error(err, e, "open %s", fifo);
+  }
   char msg[TRACEPARENT_LEN + 2] = "0";
   if (trace_traceparent(sp, msg))
     strcat(msg, "\n");
   ssize_t w = write(fd, msg, strlen(msg));
   int e = errno;
   close(fd);
-  if (w < 0)
+  if (w < 0) {
+    close(rfd);
     return cut_error(err, e, "release the container init");
-  if (unlink(fifo) < 0)
+  }
+  if (unlink(fifo) < 0) {
+    close(rfd);
     return cut_error(err, errno == ENOENT ? EALREADY : errno, "container already started");
+  }
+  wait_for_execve(st, rfd);
+  close(rfd);
   return 0;
 }
 
@@ -635,6 +697,8 @@ delete_container(rc_state *st, bool force, cut_err *err)
     if (rc_wait_init_gone(st, 10000, err) < 0)
       return -1;
   }
+  if (unmount_host_mounts(st, err) < 0)
+    return cut_wrap(err, "rootfs");
   if (st->have_cgroup && cg_destroy(&st->cgroup, err) < 0)
     return cut_wrap(err, "cgroup");
   rc_hooks_at_delete(st); /* poststop: failures only warn */

@@ -514,6 +514,35 @@ static void __attribute__((noreturn)) exec_init(exec_ctx *x)
   exec_child_fail(x->errpipe[1], &err);
 }
 
+/* A container without a mount namespace (rootfs.h) shares ours, so no
+ * setns takes us into its root: chroot(2) into its init's, through
+ * /proc/<pid>/root of that same process (start time checked again). */
+static int
+exec_enter_root(const rc_state *st, cut_err *err)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/root", (int)st->pid);
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  uint64_t start = 0;
+  if (fd < 0 || rc_proc_start_time(st->pid, &start, NULL) < 0 || start != st->pid_start) {
+    int e = fd < 0 ? errno : ESRCH;
+    if (fd >= 0)
+      close(fd);
+    return cut_error(err, e, "exec %s: open %s", st->id, path);
+  }
+  trace_span sp;
+  trace_begin(&sp, TRACE_SYSCALL, "chroot", TA_STR("path", path));
+  int r = fchdir(fd);
+  close(fd);
+  if (r == 0)
+    r = chroot(".");
+  if (r == 0)
+    r = chdir("/");
+  if (trace_end_sys(&sp, r) < 0)
+    return cut_error(err, errno, "exec %s: chroot %s", st->id, path);
+  return 0;
+}
+
 /* runc:[1:CHILD]: cgroup, namespaces, then INIT as PARENT's child. */
 static void __attribute__((noreturn)) exec_child(exec_ctx *x)
 {
@@ -539,6 +568,8 @@ static void __attribute__((noreturn)) exec_child(exec_ctx *x)
       exec_child_fail(x->errpipe[1], &err);
     close(x->ns_fds[i]);
   }
+  if (x->st->host_mntns && exec_enter_root(x->st, &err) < 0)
+    exec_child_fail(x->errpipe[1], &err);
   trace_span sp;
   trace_begin(&sp, TRACE_SYSCALL, "clone", TA_STR("flags", "CLONE_PARENT|SIGCHLD"));
   long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);

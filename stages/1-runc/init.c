@@ -138,9 +138,15 @@ init_setup(rc_launch *l, rc_rootfs_ctx *rctx, rc_exec_target *target, cut_err *e
   if (rc_rootfs_setup(rctx, err) < 0 || rc_console_init(l, err) < 0 ||
       rc_set_hostname(l->spec, err) < 0 || rc_rootfs_finish(rctx, err) < 0)
     return -1;
+  /* The process's rlimits, user and capabilities are applied now, not
+   * after `start`: what the host cannot apply must fail `create`
+   * (runtime.md), as runc's finalizeNamespace does.  Waiting for `start`
+   * needs no privilege: the exec fifo and the sync socket are open fds. */
   const rc_process *p = &l->spec->process;
-  if (chdir(p->cwd) < 0)
-    return cut_error(err, errno, "chdir to process.cwd %s", p->cwd);
+  if (rc_process_drop_privileges(p, &l->seccomp, err) < 0)
+    return -1;
+  /* A change of uid or gid clears the death signal: arm it again. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   return rc_process_lookup(p, target, err);
 }
 
@@ -212,9 +218,12 @@ init_main(rc_launch *l)
     trace_end(&start, &err);
     init_die(l, &err, false);
   }
-  int keep[] = {trace_fd(), rc_log_fd(), l->sync_init};
+  /* The exec fifo stays open up to execve: `start` waits for it to close
+   * before it runs the poststart hooks (container.c wait_for_execve). */
+  int keep[] = {trace_fd(), rc_log_fd(), l->sync_init, l->fifo_fd};
   rc_process_close_fds(l->preserve_fds, keep, sizeof keep / sizeof keep[0]);
-  if (rc_process_finalize(&l->spec->process, &l->seccomp, &err) == 0)
+  /* seccomp last, so that none of the runtime's own syscalls is filtered. */
+  if (rc_seccomp_load(&l->seccomp, &err) == 0)
     rc_process_exec(&l->spec->process, &target, &start, &err);
   trace_end(&start, &err);
   init_die(l, &err, false);

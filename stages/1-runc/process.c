@@ -3,9 +3,11 @@
 
 #include "exec.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -208,8 +211,36 @@ switch_user(const rc_process *p, cut_err *err)
   return 0;
 }
 
+/* Name the capabilities of `wanted` this process does not have in its
+ * permitted set (so capset cannot grant them); false when there are none. */
+static bool
+caps_not_held(uint64_t wanted, char *out, size_t len)
+{
+  cap_t cur = cap_get_proc();
+  size_t used = 0;
+  out[0] = '\0';
+  for (cap_value_t c = 0; c < 64 && cur != NULL; c++) {
+    cap_flag_value_t v = CAP_CLEAR;
+    if (!(wanted & (1ULL << c)) || (cap_get_flag(cur, c, CAP_PERMITTED, &v) == 0 && v == CAP_SET))
+      continue;
+    char *name = cap_to_name(c); /* "cap_sys_resource": spell it as the config does */
+    int n = snprintf(out + used, len - used, "%s%s", used ? ", " : "", name ? name : "?");
+    cap_free(name);
+    if (n < 0 || (size_t)n >= len - used)
+      break;
+    for (size_t i = used; i < used + (size_t)n; i++)
+      out[i] = (char)toupper((unsigned char)out[i]);
+    used += (size_t)n;
+  }
+  if (cur)
+    cap_free(cur);
+  return used > 0;
+}
+
+/* `held`: capabilities kept in effective and permitted on top of the
+ * configured sets, until execve drops them (see seccomp_needs_admin). */
 static int
-set_caps(const rc_process *p, cut_err *err)
+set_caps(const rc_process *p, uint64_t held, cut_err *err)
 {
   cap_t caps = cap_init();
   if (caps == NULL)
@@ -218,24 +249,37 @@ set_caps(const rc_process *p, cut_err *err)
                                        [RC_CAP_PERMITTED] = CAP_PERMITTED,
                                        [RC_CAP_INHERITABLE] = CAP_INHERITABLE};
   static const enum rc_capset sets[] = {RC_CAP_EFFECTIVE, RC_CAP_PERMITTED, RC_CAP_INHERITABLE};
-  for (size_t s = 0; s < 3; s++)
+  for (size_t s = 0; s < 3; s++) {
+    uint64_t set = p->caps[sets[s]] | (sets[s] == RC_CAP_INHERITABLE ? 0 : held);
     for (cap_value_t c = 0; c < 64; c++)
-      if (p->caps[sets[s]] & (1ULL << c))
+      if (set & (1ULL << c))
         cap_set_flag(caps, flag_of[sets[s]], 1, &c, CAP_SET);
-  char eff[24], prm[24], inh[24], bnd[24], amb[24];
+  }
+  char eff[24], prm[24], inh[24], bnd[24], amb[24], hld[24];
   rc_caps_text(p->caps[RC_CAP_EFFECTIVE], eff);
   rc_caps_text(p->caps[RC_CAP_PERMITTED], prm);
+  rc_caps_text(held, hld);
   rc_caps_text(p->caps[RC_CAP_INHERITABLE], inh);
   rc_caps_text(p->caps[RC_CAP_BOUNDING], bnd);
   rc_caps_text(p->caps[RC_CAP_AMBIENT], amb);
   trace_span sp;
   trace_begin(&sp, TRACE_SYSCALL, "capset", TA_STR("effective", eff), TA_STR("permitted", prm),
-              TA_STR("inheritable", inh), TA_STR("bounding", bnd), TA_STR("ambient", amb));
+              TA_STR("inheritable", inh), TA_STR("bounding", bnd), TA_STR("ambient", amb),
+              TA_STR("held_until_execve", hld));
   int r = cap_set_proc(caps);
   int e = errno;
   cap_free(caps);
   if (r < 0) {
-    cut_error(err, e, "capset effective=%s permitted=%s inheritable=%s", eff, prm, inh);
+    char missing[512];
+    if (e == EPERM && caps_not_held(p->caps[RC_CAP_EFFECTIVE] | p->caps[RC_CAP_PERMITTED] |
+                                        p->caps[RC_CAP_INHERITABLE],
+                                    missing, sizeof missing))
+      cut_error(err, e,
+                "process.capabilities: %s not available to the runtime (not in this host's "
+                "bounding set)",
+                missing);
+    else
+      cut_error(err, e, "capset effective=%s permitted=%s inheritable=%s", eff, prm, inh);
     trace_end(&sp, err);
     return -1;
   }
@@ -254,6 +298,49 @@ set_caps(const rc_process *p, cut_err *err)
   char raised[24];
   rc_caps_text(ambient, raised);
   trace_end(&sp, NULL, TA_STR("ambient_raised", raised));
+  return 0;
+}
+
+/* AppArmor: the profile takes effect at the next execve, "exec NAME"
+ * written to the process's attr/apparmor/exec (attr/exec before Linux 5.8),
+ * only into a real procfs: the image or a volume could have put something
+ * else at /proc (CVE-2019-16884). */
+static int
+set_apparmor(const char *profile, cut_err *err)
+{
+  static const char *const files[] = {"/proc/self/attr/apparmor/exec", "/proc/self/attr/exec"};
+  trace_span sp;
+  trace_begin(&sp, TRACE_SYSCALL, "apparmor.exec", TA_STR("profile", profile));
+  int fd = -1;
+  const char *file = files[0];
+  for (size_t i = 0; i < 2 && fd < 0; i++) {
+    file = files[i];
+    fd = open(file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT)
+      break;
+  }
+  struct statfs sfs;
+  if (fd < 0 || fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+    if (fd >= 0)
+      cut_error(err, EPERM, "process.apparmorProfile: %s is not on a procfs", file);
+    else
+      cut_error(err, errno, "process.apparmorProfile: open %s", file);
+    if (fd >= 0)
+      close(fd);
+    trace_end(&sp, err);
+    return -1;
+  }
+  char text[4200];
+  int n = snprintf(text, sizeof text, "exec %s", profile);
+  ssize_t w = n < (int)sizeof text ? write(fd, text, (size_t)n) : -1;
+  int e = n < (int)sizeof text ? errno : ENAMETOOLONG;
+  close(fd);
+  if (w < 0) {
+    cut_error(err, e, "process.apparmorProfile %s", profile);
+    trace_end(&sp, err);
+    return -1;
+  }
+  trace_end(&sp, NULL);
   return 0;
 }
 
@@ -308,6 +395,8 @@ rc_process_drop_privileges(const rc_process *p, const rc_seccomp *sc, cut_err *e
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (set_rlimits(p, err) < 0)
     return -1;
+  if (p->apparmor_profile && set_apparmor(p->apparmor_profile, err) < 0)
+    return -1;
   if (p->no_new_privileges && set_no_new_privs(err) < 0)
     return -1;
   if (p->have_caps && drop_bounding(p->caps[RC_CAP_BOUNDING] | full, err) < 0)
@@ -328,17 +417,11 @@ rc_process_drop_privileges(const rc_process *p, const rc_seccomp *sc, cut_err *e
 }
 
 int
-rc_process_load_seccomp(rc_seccomp *sc, cut_err *err)
-{
-  return rc_seccomp_load(sc, err);
-}
-
-int
 rc_process_finalize(const rc_process *p, rc_seccomp *sc, cut_err *err)
 {
   if (rc_process_drop_privileges(p, sc, err) < 0)
     return -1;
-  return rc_process_load_seccomp(sc, err);
+  return rc_seccomp_load(sc, err);
 }
 
 int

@@ -671,17 +671,42 @@ do_pivot(const char *rootfs, cut_err *err)
   return 0;
 }
 
+/* No mount namespace: chroot(2) into the rootfs.  pivot_root would swap
+ * the root of the runtime's, that is the host's, mount namespace. */
+static int
+do_chroot(const char *rootfs, cut_err *err)
+{
+  trace_span sp;
+  trace_begin(&sp, TRACE_SYSCALL, "chroot", TA_STR("path", rootfs));
+  int r = chdir(rootfs);
+  if (r == 0)
+    r = chroot(".");
+  if (r == 0)
+    r = chdir("/");
+  if (trace_end_sys(&sp, r) < 0)
+    return cut_error(err, errno, "chroot %s", rootfs);
+  return 0;
+}
+
 int
 rc_rootfs_setup(rc_rootfs_ctx *ctx, cut_err *err)
 {
   const rc_spec *s = ctx->spec;
+  /* Without a mount namespace of its own the container uses the runtime's
+   * (config-linux.md#namespaces): its mounts are the host's, so "/" keeps
+   * its propagation and the root is entered with chroot(2), not pivot_root.
+   * delete unmounts what was mounted (rc_rootfs_unmount_new). */
+  bool own_mntns = rc_spec_ns(s, RC_NS_MNT) != NULL;
   /* rootfsPropagation shared/unbindable is applied after pivot_root, which
    * refuses shared mounts; until then everything is a slave. */
   unsigned long prop = s->rootfs_propagation;
   if (prop == 0 || (prop & (MS_SHARED | MS_UNBINDABLE)))
     prop = MS_SLAVE | MS_REC;
-  if (do_mount(NULL, "/", "/", NULL, prop, NULL, err) < 0)
+  if (own_mntns && do_mount(NULL, "/", "/", NULL, prop, NULL, err) < 0)
     return -1;
+  /* Also without a mount namespace: the rootfs becomes a mount of its own,
+   * so a root.readonly remount of "/" in the chroot hits it, never the
+   * host's root mount. */
   if (do_mount(s->rootfs, s->rootfs, s->rootfs, "bind", MS_BIND | MS_REC, NULL, err) < 0)
     return -1;
   int root_fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -707,7 +732,7 @@ rc_rootfs_setup(rc_rootfs_ctx *ctx, cut_err *err)
     return -1;
   if (ctx->before_pivot && ctx->before_pivot(ctx->before_pivot_arg, err) < 0)
     return -1;
-  return do_pivot(s->rootfs, err);
+  return own_mntns ? do_pivot(s->rootfs, err) : do_chroot(s->rootfs, err);
 }
 
 /* ---- after pivot_root --------------------------------------------------- */
@@ -810,7 +835,195 @@ rc_rootfs_finish(rc_rootfs_ctx *ctx, cut_err *err)
       do_mount(NULL, "/", "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | current_flags("/"), NULL,
                err) < 0)
     return -1;
-  if (s->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE))
+  /* Only in a mount namespace of our own: never change a host mount's. */
+  if (rc_spec_ns(s, RC_NS_MNT) && (s->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE)))
     return do_mount(NULL, "/", "/", NULL, s->rootfs_propagation, NULL, err);
   return 0;
+}
+
+/* ---- mounts left in the host's namespace --------------------------------- */
+
+/* Each mount at or under `dir`, from /proc/self/mountinfo, in its order
+ * (a mount comes after the one it covers). */
+typedef struct host_mount {
+  int id;
+  char *point;
+} host_mount;
+
+static void
+unescape_mountinfo(char *s)
+{
+  /* The kernel writes space, tab, newline and backslash as \ooo. */
+  char *o = s;
+  for (const char *c = s; *c; c++) {
+    if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0' &&
+        c[3] <= '7') {
+      *o++ = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
+      c += 3;
+    } else {
+      *o++ = *c;
+    }
+  }
+  *o = '\0';
+}
+
+static bool
+at_or_under(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+  return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static void
+host_mounts_free(host_mount *m, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(m[i].point);
+  free(m);
+}
+
+static int
+host_mounts_under(const char *dir, host_mount **out, size_t *n, cut_err *err)
+{
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return cut_error(err, errno, "open /proc/self/mountinfo");
+  host_mount *list = NULL;
+  size_t cnt = 0, cap = 0;
+  char *line = NULL, point[PATH_MAX];
+  size_t len = 0;
+  int id;
+  while (getline(&line, &len, f) > 0) {
+    if (sscanf(line, "%d %*d %*s %*s %4095s", &id, point) != 2)
+      continue;
+    unescape_mountinfo(point);
+    if (!at_or_under(point, dir))
+      continue;
+    if (cnt == cap) {
+      cap = cap ? cap * 2 : 16;
+      host_mount *bigger = realloc(list, cap * sizeof *list);
+      if (bigger == NULL)
+        break;
+      list = bigger;
+    }
+    list[cnt].id = id;
+    list[cnt].point = strdup(point);
+    if (list[cnt].point == NULL)
+      break;
+    cnt++;
+  }
+  bool failed = ferror(f) || !feof(f);
+  free(line);
+  fclose(f);
+  if (failed) {
+    host_mounts_free(list, cnt);
+    return cut_error(err, ENOMEM, "read /proc/self/mountinfo");
+  }
+  *out = list;
+  *n = cnt;
+  return 0;
+}
+
+static void
+rootfs_real(const char *rootfs, char dir[PATH_MAX])
+{
+  if (realpath(rootfs, dir) == NULL)
+    snprintf(dir, PATH_MAX, "%s", rootfs);
+}
+
+int
+rc_rootfs_mounts_before(const char *rootfs, int *ids, size_t max, size_t *n, cut_err *err)
+{
+  char dir[PATH_MAX];
+  rootfs_real(rootfs, dir);
+  host_mount *m;
+  size_t cnt;
+  if (host_mounts_under(dir, &m, &cnt, err) < 0)
+    return -1;
+  int r = 0;
+  if (cnt > max)
+    r = cut_error(err, E2BIG, "root.path %s: more than %zu mounts already under it", dir, max);
+  for (size_t i = 0; i < cnt && i < max; i++)
+    ids[i] = m[i].id;
+  *n = cnt < max ? cnt : max;
+  host_mounts_free(m, cnt);
+  return r;
+}
+
+static bool
+id_kept(int id, const int *keep, size_t n_keep)
+{
+  for (size_t i = 0; i < n_keep; i++)
+    if (keep[i] == id)
+      return true;
+  return false;
+}
+
+/* The mount umount2(point) would hit is the last one listed at it. */
+static bool
+on_top(const host_mount *m, size_t n, size_t i)
+{
+  for (size_t j = i + 1; j < n; j++)
+    if (strcmp(m[j].point, m[i].point) == 0)
+      return false;
+  return true;
+}
+
+static int
+unmount_pass(const char *dir, const int *keep, size_t n_keep, size_t *left, cut_err *err)
+{
+  host_mount *m;
+  size_t n;
+  if (host_mounts_under(dir, &m, &n, err) < 0)
+    return -1;
+  *left = 0;
+  /* Deepest first: the longest mount point, and the latest at one point. */
+  size_t best_len;
+  do {
+    size_t pick = n;
+    best_len = 0;
+    for (size_t i = 0; i < n; i++) {
+      size_t l = m[i].point[0] ? strlen(m[i].point) : 0;
+      if (m[i].id >= 0 && !id_kept(m[i].id, keep, n_keep) && on_top(m, n, i) && l >= best_len) {
+        pick = i;
+        best_len = l;
+      }
+    }
+    if (pick == n)
+      break;
+    (*left)++;
+    trace_span sp;
+    trace_begin(&sp, TRACE_SYSCALL, "umount2", TA_STR("target", m[pick].point),
+                TA_STR("flags", "MNT_DETACH|UMOUNT_NOFOLLOW"));
+    if (trace_end_sys(&sp, umount2(m[pick].point, MNT_DETACH | UMOUNT_NOFOLLOW)) < 0 &&
+        errno != EINVAL && errno != ENOENT) {
+      cut_error(err, errno, "unmount %s", m[pick].point);
+      host_mounts_free(m, n);
+      return -1;
+    }
+    m[pick].point[0] = '\0'; /* done: no longer on top of anything */
+    m[pick].id = -1;
+  } while (best_len > 0);
+  host_mounts_free(m, n);
+  return 0;
+}
+
+int
+rc_rootfs_unmount_new(const char *rootfs, const int *keep, size_t n_keep, cut_err *err)
+{
+  char dir[PATH_MAX];
+  rootfs_real(rootfs, dir);
+  if (strcmp(dir, "/") == 0)
+    return cut_error(err, EINVAL, "refusing to unmount everything under /");
+  /* A lazy unmount takes the mounts below with it, and a mount of the
+   * rootfs may have propagated a copy to a peer: read again until none is
+   * left (a few passes at most). */
+  for (int pass = 0; pass < 8; pass++) {
+    size_t left;
+    if (unmount_pass(dir, keep, n_keep, &left, err) < 0)
+      return -1;
+    if (left == 0)
+      return 0;
+  }
+  return cut_error(err, EBUSY, "mounts under %s are still there after unmounting them", dir);
 }

@@ -14,7 +14,15 @@
  *   5. pivot_root(".", ".") and a lazy unmount of the old root: the host's
  *      filesystem is gone from the container's mount table.
  * After it (rc_rootfs_finish): sysctls, readonlyPaths, maskedPaths, the
- * read-only root, rootfsPropagation. */
+ * read-only root, rootfsPropagation.
+ *
+ * A config without a mount namespace runs in the runtime's, as the spec
+ * requires (config-linux.md#namespaces) and runc does: step 1 and the
+ * rootfsPropagation remount are skipped (they would change host mounts),
+ * and step 5 is a chroot(2).  Every mount then lives in the host's
+ * namespace: create records which mounts were already under the rootfs
+ * (rc_rootfs_mounts_before), and delete unmounts the others
+ * (rc_rootfs_unmount_new), where runc and crun leave them behind. */
 #ifndef CUTAWAY_RUNC_ROOTFS_H
 #define CUTAWAY_RUNC_ROOTFS_H
 
@@ -46,6 +54,15 @@ int rc_rootfs_read_cgroups(rc_rootfs_ctx *ctx, cut_err *err);
 
 int rc_rootfs_setup(rc_rootfs_ctx *ctx, cut_err *err);
 int rc_rootfs_finish(rc_rootfs_ctx *ctx, cut_err *err);
+
+/* The ids of the mounts at or under the rootfs (its real path) now, at
+ * most `max`: more is an error.  The parent calls it before the clone. */
+int rc_rootfs_mounts_before(const char *rootfs, int *ids, size_t max, size_t *n, cut_err *err);
+
+/* Unmount (lazily, deepest first, each a traced umount2) every mount at or
+ * under the rootfs whose id is not in keep[]: what a container without a
+ * mount namespace mounted in the host's. */
+int rc_rootfs_unmount_new(const char *rootfs, const int *keep, size_t n_keep, cut_err *err);
 
 /* sethostname / setdomainname, traced. */
 int rc_set_hostname(const rc_spec *spec, cut_err *err);

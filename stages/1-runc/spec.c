@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "log.h"
 
 #define CONFIG_MAX_BYTES (16u << 20)
 
@@ -245,6 +246,19 @@ parse_user(const cJSON *user, rc_process *p, cut_err *err)
   return 0;
 }
 
+bool
+rc_apparmor_enabled(void)
+{
+  char c = 'N';
+  FILE *f = fopen("/sys/module/apparmor/parameters/enabled", "re");
+  if (f == NULL)
+    return false;
+  if (fread(&c, 1, 1, f) != 1)
+    c = 'N';
+  fclose(f);
+  return c == 'Y';
+}
+
 int
 rc_process_parse(const cJSON *obj, const char *what, rc_process *p, cut_err *err)
 {
@@ -291,6 +305,17 @@ rc_process_parse(const cJSON *obj, const char *what, rc_process *p, cut_err *err
   if (json_get_bool(obj, "noNewPrivileges", "process.noNewPrivileges", false, &p->no_new_privileges,
                     err) < 0)
     return -1;
+  if (json_get_string(obj, "apparmorProfile", "process.apparmorProfile", false,
+                      &p->apparmor_profile, err) < 0)
+    return -1;
+  if (p->apparmor_profile && (p->apparmor_profile[0] == '\0' || !rc_apparmor_enabled())) {
+    /* Docker sets a profile only where AppArmor is on; a config written
+     * elsewhere still runs, but not silently (the log says so). */
+    if (p->apparmor_profile[0])
+      rc_log_warn("process.apparmorProfile \"%s\" ignored: AppArmor is not enabled on this host",
+                  p->apparmor_profile);
+    p->apparmor_profile = NULL;
+  }
   if (cJSON_GetObjectItemCaseSensitive(obj, "oomScoreAdj")) {
     int64_t v;
     if (json_get_int64(obj, "oomScoreAdj", "process.oomScoreAdj", true, &v, err) < 0)
@@ -658,10 +683,8 @@ check_spec(rc_spec *s, cut_err *err)
   if ((s->domainname && s->domainname[0]) && !uts)
     return cut_error(err, 0,
                      "domainname: setting it needs a new uts namespace (or one joined by path)");
-  if (!rc_spec_ns(s, RC_NS_MNT))
-    return cut_error(err, 0,
-                     "linux.namespaces: a mount namespace is required (this runtime never "
-                     "sets up a rootfs in the host's mount namespace)");
+  /* No mount namespace is allowed: the container then uses the runtime's
+   * (config-linux.md#namespaces; rootfs.h says how). */
   return 0;
 }
 

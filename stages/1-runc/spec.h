@@ -60,6 +60,9 @@ typedef struct rc_process {
   bool no_new_privileges;
   bool have_oom_score_adj;
   int oom_score_adj;
+  /* process.apparmorProfile; NULL when absent, or when AppArmor is not
+   * enabled on this host (the parser then warns in the log). */
+  const char *apparmor_profile;
 } rc_process;
 
 /* One entry of `mounts`, with its options split the way mount(2) wants. */
@@ -146,6 +149,9 @@ void rc_spec_free(rc_spec *spec);
 
 /* Parse a `process` object into p (pointers into obj). */
 int rc_process_parse(const cJSON *obj, const char *what, rc_process *p, cut_err *err);
+
+/* /sys/module/apparmor/parameters/enabled says "Y". */
+bool rc_apparmor_enabled(void);
 void rc_process_free(rc_process *p);
 
 /* ociVersion: 1.0.x to 1.3.x (and "-dev"/"-rc" suffixes) are accepted. */

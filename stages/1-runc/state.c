@@ -179,6 +179,14 @@ rc_state_load(const char *root, const char *id, rc_state *st, cut_err *err)
   const cJSON *ann = cJSON_GetObjectItemCaseSensitive(doc, "annotations");
   if (cJSON_IsObject(ann))
     st->annotations = cJSON_Duplicate(ann, 1);
+  st->host_mntns = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "host_mntns"));
+  const cJSON *pre = cJSON_GetObjectItemCaseSensitive(doc, "premounts"), *it;
+  st->n_premounts = 0;
+  cJSON_ArrayForEach(it, pre)
+  {
+    if (cJSON_IsNumber(it) && st->n_premounts < RC_MAX_PREMOUNTS)
+      st->premounts[st->n_premounts++] = it->valueint;
+  }
   cJSON_Delete(doc);
   return 0;
 }
@@ -199,6 +207,11 @@ rc_state_save(const rc_state *st, cut_err *err)
     cJSON_AddItemToObject(doc, "cgroup", cg_handle_to_json(&st->cgroup));
   if (st->annotations)
     cJSON_AddItemToObject(doc, "annotations", cJSON_Duplicate(st->annotations, 1));
+  if (st->host_mntns) {
+    cJSON_AddTrueToObject(doc, "host_mntns");
+    cJSON_AddItemToObject(doc, "premounts",
+                          cJSON_CreateIntArray(st->premounts, (int)st->n_premounts));
+  }
   char *text = cJSON_PrintUnformatted(doc);
   cJSON_Delete(doc);
   if (text == NULL)

@@ -23,6 +23,7 @@
 
 #define RC_DEFAULT_ROOT "/run/cutaway-runc"
 #define RC_EXEC_FIFO "exec.fifo"
+#define RC_MAX_PREMOUNTS 64
 
 enum rc_status { RC_CREATING, RC_CREATED, RC_RUNNING, RC_PAUSED, RC_STOPPED };
 
@@ -38,6 +39,11 @@ typedef struct rc_state {
   uid_t owner;
   bool have_cgroup;
   cg_handle cgroup;
+  /* No mount namespace: the container's mounts are in the host's, and
+   * delete unmounts those under rootfs but the ones already there. */
+  bool host_mntns;
+  size_t n_premounts;
+  int premounts[RC_MAX_PREMOUNTS];
   cJSON *annotations; /* owned, may be NULL */
 } rc_state;
 
