@@ -56,6 +56,10 @@ bad "a relative namespace path" 'must be absolute' \
   '.linux.namespaces |= map(if .type == "network" then .path = "net" else . end)'
 bad "hostname without a uts namespace" 'needs a new uts namespace' \
   '.linux.namespaces |= map(select(.type != "uts"))'
+bad "a net sysctl without a network namespace" 'net.ipv4.ip_forward: needs the container.s own network namespace' \
+  '.linux.sysctl = {"net.ipv4.ip_forward": "1"} | .linux.namespaces |= map(select(.type != "network"))'
+bad "a sysctl that is not namespaced" 'kernel.pid_max: not a namespaced sysctl' \
+  '.linux.sysctl = {"kernel.pid_max": "4096"}'
 
 # Errors of the process's privileges surface at `create`, not after `start`:
 # a capability outside the runtime's bounding set (setpriv drops

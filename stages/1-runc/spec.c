@@ -666,9 +666,52 @@ parse_linux(const cJSON *lx, rc_spec *s, cut_err *err)
 }
 
 /* Semantic checks that involve several fields. */
+/* The namespace a sysctl belongs to, as runc decides it; -1 for a sysctl
+ * that is not namespaced at all (it would change the whole host). */
+static int
+sysctl_namespace(const char *key)
+{
+  static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                    "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                    "kernel.shmmni", "kernel.shm_rmid_forced"};
+  for (size_t i = 0; i < sizeof ipc / sizeof ipc[0]; i++)
+    if (strcmp(key, ipc[i]) == 0)
+      return RC_NS_IPC;
+  if (strncmp(key, "fs.mqueue.", 10) == 0)
+    return RC_NS_IPC;
+  if (strncmp(key, "net.", 4) == 0)
+    return RC_NS_NET;
+  if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+    return RC_NS_UTS;
+  return -1;
+}
+
+/* A sysctl is written inside the container's namespaces: allowed only when
+ * the config gives the container the namespace that sysctl lives in, or a
+ * `net.*` write would land on the host's network stack. */
+static int
+check_sysctls(const rc_spec *s, cut_err *err)
+{
+  const cJSON *it;
+  cJSON_ArrayForEach(it, s->sysctl)
+  {
+    int ns = sysctl_namespace(it->string);
+    if (ns < 0)
+      return cut_error(err, 0,
+                       "linux.sysctl.%s: not a namespaced sysctl (it would change the host)",
+                       it->string);
+    if (!rc_spec_ns(s, (enum rc_ns_type)ns))
+      return cut_error(err, 0, "linux.sysctl.%s: needs the container's own %s namespace",
+                       it->string, rc_ns_name((enum rc_ns_type)ns));
+  }
+  return 0;
+}
+
 static int
 check_spec(rc_spec *s, cut_err *err)
 {
+  if (check_sysctls(s, err) < 0)
+    return -1;
   const rc_namespace *user = rc_spec_ns(s, RC_NS_USER);
   if (user && user->path == NULL && (s->n_uid_maps == 0 || s->n_gid_maps == 0))
     return cut_error(err, 0, "linux: a new user namespace needs uidMappings and gidMappings");
