@@ -42,13 +42,14 @@ for t in scripts/demo.d/[0-9]*.sh; do
 done
 say "running $(basename "$tier" .sh) (the highest stage built)"
 source "$tier"
+DEMO_TRACE=last # a tier that opens its own root span names its trace here
 demo_run
 
 say "the request, as a tree of spans"
-cutaway-trace show last --file "$CUTAWAY_TRACE" >&2 || true
-if cutaway-trace path last --file "$CUTAWAY_TRACE" -o "$OUT/path.svg" 2>/dev/null; then
-  cutaway-trace html last --file "$CUTAWAY_TRACE" -o "$OUT/trace.html" 2>/dev/null || true
-  cutaway-trace seq last --mermaid --file "$CUTAWAY_TRACE" -o "$OUT/sequence.md" 2>/dev/null || true
+cutaway-trace show "$DEMO_TRACE" --file "$CUTAWAY_TRACE" >&2 || true
+if cutaway-trace path "$DEMO_TRACE" --file "$CUTAWAY_TRACE" -o "$OUT/path.svg" 2>/dev/null; then
+  cutaway-trace html "$DEMO_TRACE" --file "$CUTAWAY_TRACE" -o "$OUT/trace.html" 2>/dev/null || true
+  cutaway-trace seq "$DEMO_TRACE" --mermaid --file "$CUTAWAY_TRACE" -o "$OUT/sequence.md" 2>/dev/null || true
 fi
 say "done"
 echo "trace:    $CUTAWAY_TRACE"

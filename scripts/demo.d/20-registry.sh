@@ -17,6 +17,7 @@ demo_run() {
   TRACEPARENT=$(cutaway-trace emit --ev begin --comp cutaway-demo --kind client --name demo.Run \
     --attr image="$ref")
   export TRACEPARENT
+  DEMO_TRACE=$(cut -d- -f2 <<<"$TRACEPARENT")
   say "cutaway-image push $ref"
   cutaway-image --layout "$DEMO_ROOT/build-store" push "$ref" >&2
   say "cutaway-image pull --unpack (a fresh store: every blob crosses the wire)"
