@@ -30,6 +30,10 @@ is "$(grep -c '^HEAD /v2/mono/img/blobs/' <<<"$names")" 4 "a HEAD per blob first
 is "$(grep -c '^PUT /v2/mono/img/blobs/uploads/' <<<"$names")" 4 "monolithic: one PUT per blob"
 is "$(grep -c '^PATCH' <<<"$names")" 0 "no PATCH without --chunk-size"
 like "$(tail -n 1 <<<"$names")" "^PUT /v2/mono/img/manifests/v1$" "the manifest goes last"
+# Uploads run side by side (one curl multi handle): every blob's HEAD is
+# sent before the first blob is done, as the order of trace lines shows.
+order=$(jq -r 'select((.ev=="begin" and (.name | startswith("HEAD "))) or (.ev=="end" and .name=="push.blob")) | .ev' "$T/trace.jsonl" | head -5 | tr '\n' ' ')
+is "$order" "begin begin begin begin end " "the 4 blobs are pushed in parallel (4 HEADs before the first blob ends)"
 
 got=$(skopeo inspect --raw --tls-verify=false "docker://$DST/mono/img:v1" | sha256sum | cut -d' ' -f1)
 is "sha256:$got" "$mdigest" "skopeo reads back the same manifest bytes"

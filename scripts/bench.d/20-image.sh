@@ -2,7 +2,7 @@
 # 20-image: pull + unpack of a multi-layer image (~60 MB compressed, five
 # layers) from a local docker-registry: cutaway-image (parallel download,
 # extraction streaming while the layers download) against skopeo copy +
-# umoci unpack, the two-step path of the real tools.  Best of 3 runs each,
+# umoci unpack, the two-step path of the real tools.  Best of 3 rounds,
 # everything in one private temp dir, the registry stopped by PID.
 set -u
 cd "$(dirname "$0")/../.."
@@ -48,46 +48,61 @@ fi
 size=$(du -cb "$W"/oci/blobs/sha256/* | tail -1 | cut -f1)
 
 now() { date +%s.%N; }
-# best TIME of 3: run "$@" after a fresh scratch dir each time
-best() {
-  local b= t0 t1 d i
+# Best of 3, in rounds: each round runs every contender once, in turn, so
+# that a busy moment of the machine does not fall on one tool only.  Every
+# run writes into a fresh scratch dir ($RUN); old runs are removed only at
+# the end: on ext4 without a journal (as on some build VMs) every file
+# created within a minute of a big rm -rf makes the kernel skip each
+# recently freed inode, which would time the rm, not the tool.
+declare -A BEST
+rounds() {
+  local i name t0 t1 d
   for i in 1 2 3; do
-    rm -rf --one-file-system "$W/run" && mkdir -p "$W/run"
-    sync
-    t0=$(now)
-    "$@" >/dev/null 2>"$W/run.err" || { echo "FAILED: $*: $(head -3 "$W/run.err")" >&2; echo 0; return; }
-    t1=$(now)
-    d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    if [[ -z $b ]] || awk -v d="$d" -v b="$b" 'BEGIN { exit !(d < b) }'; then b=$d; fi
+    for name in "$@"; do
+      RUN=$(mktemp -d "$W/run.XXXXXX")
+      sync
+      t0=$(now)
+      if ! "$name" >/dev/null 2>"$W/run.err"; then
+        echo "FAILED: $name: $(head -3 "$W/run.err")" >&2
+        BEST[$name]=0
+        continue
+      fi
+      t1=$(now)
+      d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+      if [[ -z ${BEST[$name]:-} ]] || awk -v d="$d" -v b="${BEST[$name]}" 'BEGIN { exit !(d < b) }'; then
+        BEST[$name]=$d
+      fi
+    done
   done
-  echo "$b"
 }
-ours_unpack() { cutaway-image --layout "$W/run/lay" pull -q --unpack "$W/run/root" "$REG/bench:v1"; }
-ours_nosync() { cutaway-image --layout "$W/run/lay" pull -q --no-sync --unpack "$W/run/root" "$REG/bench:v1"; }
-ours_pull() { cutaway-image --layout "$W/run/lay" pull -q "$REG/bench:v1"; }
-ours_layers() { cutaway-image --layout "$W/run/lay" pull -q --layers "$W/run/layers" "$REG/bench:v1"; }
-skopeo_pull() { skopeo copy -q --src-tls-verify=false "docker://$REG/bench:v1" "oci:$W/run/sk:v1"; }
+ours_unpack() { cutaway-image --layout "$RUN/lay" pull -q --unpack "$RUN/root" "$REG/bench:v1"; }
+ours_nosync() { cutaway-image --layout "$RUN/lay" pull -q --no-sync --unpack "$RUN/root" "$REG/bench:v1"; }
+ours_pull() { cutaway-image --layout "$RUN/lay" pull -q "$REG/bench:v1"; }
+ours_layers() { cutaway-image --layout "$RUN/lay" pull -q --layers "$RUN/layers" "$REG/bench:v1"; }
+skopeo_pull() { skopeo copy -q --src-tls-verify=false "docker://$REG/bench:v1" "oci:$RUN/sk:v1"; }
 skopeo_umoci() {
-  skopeo_pull && umoci unpack --image "$W/run/sk:v1" "$W/run/bundle"
+  skopeo_pull && umoci unpack --image "$RUN/sk:v1" "$RUN/bundle"
 }
 
 printf '  image: %d MB compressed, 5 layers, registry %s\n' $((size / 1000000)) "$REG"
 echo "  (ratios > 1: cutaway-image is faster; the issue's reference: docker pull 2.8 s for 56 MB)"
-t_pull=$(best ours_pull)
-t_unpack=$(best ours_unpack)
-t_nosync=$(best ours_nosync)
-t_layers=$(best ours_layers)
+contenders=(ours_pull ours_unpack ours_nosync ours_layers)
+command -v skopeo >/dev/null && contenders+=(skopeo_pull)
+command -v skopeo >/dev/null && command -v umoci >/dev/null && contenders+=(skopeo_umoci)
+rounds "${contenders[@]}"
+t_pull=${BEST[ours_pull]} t_unpack=${BEST[ours_unpack]}
+t_nosync=${BEST[ours_nosync]} t_layers=${BEST[ours_layers]}
 printf '  %-52s %6.2f s\n' "cutaway-image pull (download + verify)" "$t_pull"
 printf '  %-52s %6.2f s\n' "cutaway-image pull --unpack (flattened rootfs)" "$t_unpack"
 printf '  %-52s %6.2f s\n' "cutaway-image pull --unpack --no-sync" "$t_nosync"
 printf '  %-52s %6.2f s\n' "cutaway-image pull --layers (per-layer, parallel)" "$t_layers"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
-if command -v skopeo >/dev/null; then
-  t_sk=$(best skopeo_pull)
+if [[ -n ${BEST[skopeo_pull]:-} ]]; then
+  t_sk=${BEST[skopeo_pull]}
   printf '  %-52s %6.2f s   (skopeo/ours = %s)\n' "skopeo copy docker:// -> oci:" "$t_sk" "$(ratio "$t_sk" "$t_pull")"
-  if command -v umoci >/dev/null; then
-    t_sku=$(best skopeo_umoci)
-    printf '  %-52s %6.2f s   (theirs/ours --unpack = %s, --layers = %s)\n' \
-      "skopeo copy + umoci unpack" "$t_sku" "$(ratio "$t_sku" "$t_unpack")" "$(ratio "$t_sku" "$t_layers")"
-  fi
+fi
+if [[ -n ${BEST[skopeo_umoci]:-} ]]; then
+  t_sku=${BEST[skopeo_umoci]}
+  printf '  %-52s %6.2f s   (theirs/ours --unpack = %s, --layers = %s)\n' \
+    "skopeo copy + umoci unpack" "$t_sku" "$(ratio "$t_sku" "$t_unpack")" "$(ratio "$t_sku" "$t_layers")"
 fi

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -41,6 +42,7 @@ struct reg_client {
   char scope[1200];
   char *authz; /* "Authorization: ..." sent to the registry's origin */
   CURLSH *share;
+  long stall_timeout;
 };
 
 const char *
@@ -147,8 +149,11 @@ reset_response(reg_xfer *x)
   x->location[0] = x->content_type_resp[0] = x->docker_digest[0] = x->www_auth[0] = '\0';
   x->range_resp[0] = '\0';
   x->content_length = -1;
+  x->range_start = -1;
+  x->skip = 0;
   x->aborted = false;
   x->too_big = false;
+  x->stalled = false;
   x->sent = 0;
 }
 
@@ -215,7 +220,14 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
     set_header_value(x->www_auth, sizeof x->www_auth, v, vlen);
   else if (HDR("range"))
     set_header_value(x->range_resp, sizeof x->range_resp, v, vlen);
-  else if (HDR("content-length")) {
+  else if (HDR("content-range")) {
+    /* "bytes FIRST-LAST/TOTAL": where a 206 body starts. */
+    char tmp[96];
+    unsigned long long first;
+    set_header_value(tmp, sizeof tmp, v, vlen);
+    if (sscanf(tmp, "bytes %llu-", &first) == 1)
+      x->range_start = (int64_t)first;
+  } else if (HDR("content-length")) {
     char tmp[32];
     set_header_value(tmp, sizeof tmp, v, vlen);
     x->content_length = strtoll(tmp, NULL, 10);
@@ -245,12 +257,65 @@ buf_append(reg_xfer *x, const void *data, size_t n, size_t cap)
   return 0;
 }
 
+static size_t on_body_rest(reg_xfer *x, char *data, size_t n);
+
+static uint64_t
+mono_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* curl calls this about once a second (and on every chunk): a transfer
+ * with no byte either way for the stall timeout is stopped, and its
+ * caller may resume it.  curl's own CURLOPT_LOW_SPEED_TIME averages the
+ * speed over several seconds, so after a fast start it notices a stall
+ * only seconds late. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+  (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+  reg_xfer *x = arg;
+  if (mono_ns() - x->last_io_ns > (uint64_t)x->cl->stall_timeout * 1000000000ull) {
+    x->stalled = true;
+    return 1;
+  }
+  return 0;
+}
+
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
   reg_xfer *x = arg;
   size_t n = size * nmemb;
+  if (x->range_from && x->bytes == 0 && is_2xx(x->status)) {
+    /* A resumed GET: a 206 must start where we asked; a server that
+     * ignored Range sends it all (200), and what we have is dropped. */
+    if (x->status == 206 && x->range_start != (int64_t)x->range_from) {
+      x->aborted = true;
+      return 0;
+    }
+    if (x->status == 200)
+      x->skip = x->range_from;
+  }
   x->bytes += n;
+  x->last_io_ns = mono_ns();
+  if (x->skip) {
+    size_t drop = x->skip < n ? (size_t)x->skip : n;
+    x->skip -= drop;
+    data += drop;
+    if (drop == n)
+      return n;
+    size_t r = on_body_rest(x, data, n - drop);
+    return r == n - drop ? n : 0;
+  }
+  return on_body_rest(x, data, n);
+}
+
+static size_t
+on_body_rest(reg_xfer *x, char *data, size_t n)
+{
   /* A body longer than the caller allows is cut at the first byte too
    * many (or before, when Content-Length announces it). */
   if (is_2xx(x->status) && x->max_body &&
@@ -292,6 +357,7 @@ on_read(char *out, size_t size, size_t nmemb, void *arg)
     want = (size_t)r;
   }
   x->sent += want;
+  x->last_io_ns = mono_ns();
   return want;
 }
 
@@ -358,9 +424,12 @@ reg_xfer_setup(reg_xfer *x, cut_err *err)
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 15L);
-  /* A stalled transfer fails instead of hanging forever (G9). */
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+  /* A stalled transfer fails instead of hanging forever (G9); the caller
+   * may then resume it. */
+  x->last_io_ns = mono_ns();
+  curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "cutaway-image/0.1");
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -405,6 +474,10 @@ reg_xfer_setup(reg_xfer *x, cut_err *err)
     snprintf(h, sizeof h, "Content-Range: %s", x->content_range);
     x->hdrs = curl_slist_append(x->hdrs, h);
   }
+  if (x->range_from) {
+    snprintf(h, sizeof h, "Range: bytes=%llu-", (unsigned long long)x->range_from);
+    x->hdrs = curl_slist_append(x->hdrs, h);
+  }
   /* Credentials only to the origin they belong to. */
   if (cl->authz && !x->cross_host)
     x->hdrs = curl_slist_append(x->hdrs, cl->authz);
@@ -419,27 +492,36 @@ reg_xfer_setup(reg_xfer *x, cut_err *err)
 
 static int reg_auth_for(reg_client *cl, const char *challenge_hdr, cut_err *err);
 
-static int
-follow_redirect(reg_xfer *x, cut_err *err)
+int
+reg_redirect_next(const char *url, const char *location, const char *registry_base, int hop,
+                  bool *cross_host, char *next, size_t size, cut_err *err)
 {
-  if (++x->redirects > REG_MAX_REDIRECTS)
-    return cut_error(err, 0, "%s %s: more than %d redirects", x->method, x->url, REG_MAX_REDIRECTS);
-  char next[sizeof x->url];
-  if (x->location[0] == '\0' || url_resolve(x->url, x->location, next, sizeof next) < 0)
-    return cut_error(err, 0, "%s %s: redirect %ld with a bad Location", x->method, x->url,
-                     x->status);
+  if (hop > REG_MAX_REDIRECTS)
+    return cut_error(err, 0, "more than %d redirects", REG_MAX_REDIRECTS);
+  if (!location || location[0] == '\0' || url_resolve(url, location, next, size) < 0)
+    return cut_error(err, 0, "redirect with a bad Location");
   struct origin from, to, reg;
-  if (url_origin(x->url, &from) < 0 || url_origin(next, &to) < 0 ||
-      url_origin(x->cl->base, &reg) < 0)
-    return cut_error(err, 0, "%s: redirect to unparsable URL", x->url);
+  if (url_origin(url, &from) < 0 || url_origin(next, &to) < 0 ||
+      url_origin(registry_base, &reg) < 0)
+    return cut_error(err, 0, "redirect to unparsable URL");
   if (strcmp(to.scheme, "http") != 0 && strcmp(to.scheme, "https") != 0)
-    return cut_error(err, 0, "%s: redirect to scheme %s refused", x->url, to.scheme);
+    return cut_error(err, 0, "redirect to scheme %s refused", to.scheme);
   if (strcmp(from.scheme, "https") == 0 && strcmp(to.scheme, "http") == 0)
-    return cut_error(err, 0, "%s: redirect from https to http refused", x->url);
+    return cut_error(err, 0, "redirect from https to http refused");
   /* Once the request has left the registry's origin it never carries the
    * registry's credentials again, even if a later hop comes back. */
   if (!same_origin(&to, &reg))
-    x->cross_host = true;
+    *cross_host = true;
+  return 0;
+}
+
+static int
+follow_redirect(reg_xfer *x, cut_err *err)
+{
+  char next[sizeof x->url];
+  if (reg_redirect_next(x->url, x->location, x->cl->base, ++x->redirects, &x->cross_host, next,
+                        sizeof next, err) < 0)
+    return cut_wrap(err, "%s %s", x->method, x->url);
   trace_event("http.redirect", TA_INT("status", x->status), TA_STR("location", next),
               TA_BOOL("credentials", !x->cross_host));
   snprintf(x->url, sizeof x->url, "%s", next);
@@ -455,6 +537,9 @@ reg_xfer_finish(reg_xfer *x, CURLcode code, cut_err *err)
     if (x->too_big)
       cut_error(err, EFBIG, "%s %s: response larger than the %zu bytes expected", x->method, x->url,
                 x->max_body ? x->max_body : (size_t)REG_MANIFEST_MAX);
+    else if (x->stalled)
+      cut_error(err, ETIMEDOUT, "%s %s: no data for %ld s (stalled)", x->method, x->url,
+                x->cl->stall_timeout);
     else if (x->aborted)
       cut_error(err, 0, "%s %s: transfer stopped", x->method, x->url);
     else
@@ -477,16 +562,66 @@ reg_xfer_finish(reg_xfer *x, CURLcode code, cut_err *err)
   return REG_DONE;
 }
 
+bool
+reg_xfer_retryable(const reg_xfer *x, CURLcode code)
+{
+  if (x->stalled)
+    return true;
+  if (x->too_big || x->aborted)
+    return false; /* our own refusal: the same bytes would come again */
+  switch (code) {
+  case CURLE_OK: return x->status >= 500 || x->status == 429;
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_OPERATION_TIMEDOUT: /* the low-speed limit: a stall */
+  case CURLE_PARTIAL_FILE:       /* connection closed before Content-Length */
+  case CURLE_RECV_ERROR:         /* reset */
+  case CURLE_SEND_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM: return true;
+  default: return false;
+  }
+}
+
+unsigned
+reg_backoff_ms(int attempt)
+{
+  return attempt < 1 ? 0 : 100u << (attempt < 6 ? attempt - 1 : 5);
+}
+
 int
 reg_xfer_run(reg_xfer *x, cut_err *err)
 {
-  for (;;) {
+  bool idempotent = strcmp(x->method, "GET") == 0 || strcmp(x->method, "HEAD") == 0;
+  char first_url[sizeof x->url];
+  snprintf(first_url, sizeof first_url, "%s", x->url);
+  for (int attempt = 1;;) {
     if (reg_xfer_setup(x, err) < 0)
       return -1;
     CURLcode c = curl_easy_perform(x->easy);
-    int r = reg_xfer_finish(x, c, err);
-    if (r != REG_RETRY)
-      return r;
+    bool again = idempotent && !x->sink && attempt < REG_MAX_ATTEMPTS && reg_xfer_retryable(x, c);
+    if (again && c == CURLE_OK) {
+      end_span(x, NULL);
+    } else {
+      int r = reg_xfer_finish(x, c, err);
+      if (r == REG_RETRY)
+        continue;
+      if (r == 0 || !again)
+        return r < 0 && attempt > 1 ? cut_wrap(err, "after %d attempts", attempt) : r;
+    }
+    /* Start over from the first URL (a redirect target may have been the
+     * part that failed), whole: these bodies are small. */
+    trace_event("http.retry", TA_STR("url", first_url), TA_INT("attempt", attempt + 1),
+                TA_STR("reason", x->stalled      ? "stalled"
+                                 : c == CURLE_OK ? "server error"
+                                                 : curl_easy_strerror(c)),
+                TA_INT("status", x->status));
+    usleep(reg_backoff_ms(attempt) * 1000u);
+    attempt++;
+    snprintf(x->url, sizeof x->url, "%s", first_url);
+    x->redirects = 0;
+    x->cross_host = false;
+    cut_err_clear(err);
   }
 }
 
@@ -722,6 +857,7 @@ reg_client_open(const image_ref *ref, const reg_client_opts *opts, reg_client **
   if (!cl)
     return cut_error(err, ENOMEM, "client");
   cl->ref = *ref;
+  cl->stall_timeout = opts && opts->stall_timeout > 0 ? opts->stall_timeout : REG_STALL_TIMEOUT;
   cl->share = curl_share_init();
   curl_share_setopt(cl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(cl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);

@@ -35,6 +35,8 @@
 #define REG_TOKEN_MAX (1u << 20)
 #define REG_ERRBODY_MAX (64u << 10)
 #define REG_MAX_REDIRECTS 10
+#define REG_MAX_ATTEMPTS 5   /* tries of one transfer cut by the network */
+#define REG_STALL_TIMEOUT 30 /* seconds below 1 byte/s before a transfer fails */
 
 typedef struct reg_client reg_client;
 
@@ -45,6 +47,7 @@ typedef struct reg_client_opts {
   const char *mount_from;      /* extra scope repository:<this>:pull (cross-repo mount) */
   const char *user, *pass;     /* credentials to use instead of config.json's */
   bool login;                  /* no repository: check the credentials on /v2/ */
+  int stall_timeout;           /* seconds; 0: REG_STALL_TIMEOUT */
 } reg_client_opts;
 
 /* Open a client for ref's registry and repository: chooses the endpoint and
@@ -77,6 +80,7 @@ typedef struct reg_xfer {
   void *sink_arg;
   size_t max_body;       /* cap for `buf` (and for sink bodies when non-zero) */
   const char *span_name; /* overrides "METHOD /path" */
+  uint64_t range_from;   /* > 0: "Range: bytes=N-" (resume a GET at byte N) */
 
   /* response */
   long status;
@@ -89,6 +93,8 @@ typedef struct reg_xfer {
   char www_auth[2048];
   char range_resp[64];    /* Range header of an upload status */
   int64_t content_length; /* -1 unknown */
+  int64_t range_start;    /* a 206's Content-Range first byte, -1 none */
+  uint64_t skip;          /* body bytes still to drop (a 200 to a Range request) */
 
   /* private */
   reg_client *cl;
@@ -99,10 +105,12 @@ typedef struct reg_xfer {
   bool have_parent;
   int redirects;
   int auth_tries;
-  bool cross_host; /* redirected elsewhere: no credentials */
-  bool aborted;    /* the sink refused data */
-  bool too_big;    /* the body went past max_body */
-  bool in_status;  /* between a status line and its end of headers */
+  bool cross_host;     /* redirected elsewhere: no credentials */
+  bool aborted;        /* the sink refused data */
+  bool too_big;        /* the body went past max_body */
+  bool in_status;      /* between a status line and its end of headers */
+  bool stalled;        /* no byte either way for the stall timeout */
+  uint64_t last_io_ns; /* CLOCK_MONOTONIC of the last byte sent or received */
   uint64_t sent;
   char curl_err[CURL_ERROR_SIZE];
 } reg_xfer;
@@ -121,8 +129,26 @@ enum reg_done { REG_DONE = 0, REG_RETRY = 1 };
  * errors are <0 with err filled. */
 int reg_xfer_finish(reg_xfer *x, CURLcode code, cut_err *err);
 
-/* Run a transfer to completion, following redirects and auth. */
+/* Run a transfer to completion, following redirects and auth.  A GET or
+ * HEAD whose connection is cut, stalls or gets a 5xx is started again (at
+ * most REG_MAX_ATTEMPTS tries, with a short backoff). */
 int reg_xfer_run(reg_xfer *x, cut_err *err);
+
+/* Worth another try: the network failed (reset, stall, refused, a
+ * truncated body) or the registry said 5xx/429, as opposed to an answer
+ * that will not change (4xx, a body too large, a refused write). */
+bool reg_xfer_retryable(const reg_xfer *x, CURLcode code);
+
+/* Wait before attempt n (1, 2, ...): 100 ms, 200 ms, 400 ms ... */
+unsigned reg_backoff_ms(int attempt);
+
+/* The redirect rules (pure, unit-tested): `location` from the answer to
+ * `url` is resolved into next; hop (1, 2, ...) beyond REG_MAX_REDIRECTS, a
+ * scheme other than http/https, and https -> http are refused; *cross_host
+ * becomes true (and stays true) once next is not the registry's own
+ * scheme://host:port (registry_base), after which no credentials go. */
+int reg_redirect_next(const char *url, const char *location, const char *registry_base, int hop,
+                      bool *cross_host, char *next, size_t size, cut_err *err);
 
 /* One-line error for a non-2xx answer, using the registry's JSON errors
  * ({"errors":[{"code":...,"message":...}]}) when present. */

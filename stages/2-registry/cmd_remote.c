@@ -26,6 +26,7 @@ image_cmd_pull(int argc, char **argv)
                                        {"layers", required_argument, NULL, 'L'},
                                        {"parallel", required_argument, NULL, 'j'},
                                        {"no-sync", no_argument, NULL, 'S'},
+                                       {"stall-timeout", required_argument, NULL, 'T'},
                                        {NULL, 0, NULL, 0}};
   image_pull_opts o = {.layout_dir = image_cli_layout(),
                        .insecure = image_cli_insecure_registries(),
@@ -39,6 +40,7 @@ image_cmd_pull(int argc, char **argv)
     case 'L': o.layers_dir = optarg; break;
     case 'j': o.max_parallel = atoi(optarg); break;
     case 'S': o.no_sync = true; break;
+    case 'T': o.stall_timeout = atoi(optarg); break;
     default: goto usage;
     }
   }
@@ -58,7 +60,7 @@ image_cmd_pull(int argc, char **argv)
   return 0;
 usage:
   fprintf(stderr, "usage: " PROG " pull [-q] [--platform OS/ARCH[/VARIANT]] [--unpack DIR] "
-                  "[--layers DIR] REF\n");
+                  "[--layers DIR] [-j N] [--stall-timeout SECONDS] REF\n");
   return 2;
 }
 

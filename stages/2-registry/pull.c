@@ -7,7 +7,11 @@
  * thread tails the temp file the download writes (pread at its own offset,
  * waiting on a condition variable when it catches up) and pushes the bytes
  * into a pipe whose read end is unpack_layer_fd()'s input.  Downloading
- * never waits for extraction: the temp file absorbs the difference.
+ * never waits for extraction: the temp file absorbs the difference.  A
+ * finished download is verified, fsync'ed and renamed by a committer thread
+ * of its own, so the disk flush of one blob overlaps the others' transfer.
+ * A transfer cut or stalled halfway is resumed with a Range request from
+ * its first missing byte (bounded retries, the sha256 continuing).
  *
  * Nothing is trusted before it is verified: the unpacked tree is built in a
  * temp directory and renamed into place only after every layer's digest,
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -36,6 +41,7 @@
 #include "unpack.h"
 
 #define FEED_CHUNK (256 * 1024)
+#define WRITE_BEHIND (1u << 20) /* curl's 16 KiB pieces gathered into 1 MiB writes */
 
 struct pull_ctx;
 
@@ -55,7 +61,15 @@ struct layer_job {
   reg_xfer x;
   bool x_live;
   int read_fd;
-  uint64_t avail;
+  uint64_t avail; /* bytes in the temp file (the feeder reads up to here) */
+  char *wbuf;     /* received, not yet written */
+  size_t wlen;
+  pthread_t committer; /* fsync + rename off the curl loop */
+  bool committing;
+  cut_err commit_err;
+  char first_url[4096]; /* the registry's blob URL (retries start here) */
+  int attempt;          /* 1, 2, ... REG_MAX_ATTEMPTS */
+  uint64_t retry_at;    /* CLOCK_MONOTONIC ns; 0: not waiting to retry */
   /* unpack */
   char dir[PATH_MAX]; /* layers_dir mode: the final directory */
   bool dir_exists;
@@ -265,29 +279,61 @@ out:
 
 /* ---- downloads -------------------------------------------------------- */
 
+/* Write what the buffer holds to the temp file (hashing it on the way)
+ * and tell the feeder there is more to read. */
+static int
+flush_job(struct layer_job *j, cut_err *err)
+{
+  if (j->wlen == 0)
+    return 0;
+  if (layout_ingest_write(&j->w, j->wbuf, j->wlen, err) < 0)
+    return -1; /* too many bytes: the writer refuses past the expected size */
+  pthread_mutex_lock(&j->ctx->mu);
+  j->avail += j->wlen;
+  pthread_cond_broadcast(&j->ctx->cond);
+  pthread_mutex_unlock(&j->ctx->mu);
+  j->wlen = 0;
+  return 0;
+}
+
 static size_t
 layer_sink(const void *data, size_t len, void *arg)
 {
   struct layer_job *j = arg;
   cut_err e;
-  if (layout_ingest_write(&j->w, data, len, &e) < 0)
-    return 0; /* too many bytes: the writer refuses past the expected size */
-  pthread_mutex_lock(&j->ctx->mu);
-  j->avail += len;
-  pthread_cond_broadcast(&j->ctx->cond);
-  pthread_mutex_unlock(&j->ctx->mu);
-  progress_bytes(&j->ctx->prog, j->prog, j->avail);
+  if (j->desc.size >= 0 && j->w.bytes + j->wlen + len > (uint64_t)j->desc.size) {
+    j->x.too_big = true; /* past the descriptor's size: stop at the first byte too many */
+    return 0;
+  }
+  if (j->wlen + len > WRITE_BEHIND && flush_job(j, &e) < 0)
+    return 0;
+  if (len >= WRITE_BEHIND) {
+    if (layout_ingest_write(&j->w, data, len, &e) < 0)
+      return 0;
+    pthread_mutex_lock(&j->ctx->mu);
+    j->avail += len;
+    pthread_cond_broadcast(&j->ctx->cond);
+    pthread_mutex_unlock(&j->ctx->mu);
+  } else {
+    memcpy(j->wbuf + j->wlen, data, len);
+    j->wlen += len;
+  }
+  progress_bytes(&j->ctx->prog, j->prog, j->w.bytes + j->wlen);
   return len;
 }
 
 static int
 start_download(struct pull_ctx *c, struct layer_job *j, CURLM *multi, cut_err *err)
 {
+  if (!j->wbuf && !(j->wbuf = malloc(WRITE_BEHIND)))
+    return cut_error(err, ENOMEM, "blob %s", j->desc.digest);
   if (layout_ingest_begin(c->l, &j->w, j->desc.size, err) < 0)
     return cut_wrap(err, "blob %s", j->desc.digest);
   char path[1024];
   snprintf(path, sizeof path, "/v2/%s/blobs/%s", reg_client_repo(c->cl), j->desc.digest);
   reg_xfer_init(&j->x, c->cl, "GET", path);
+  snprintf(j->first_url, sizeof j->first_url, "%s", j->x.url);
+  j->attempt = 1;
   j->x.sink = layer_sink;
   j->x.sink_arg = j;
   j->x.max_body = (size_t)j->desc.size;
@@ -328,47 +374,151 @@ mark_ended(struct pull_ctx *c, struct layer_job *j, bool ok)
   pthread_mutex_unlock(&c->mu);
 }
 
-/* A transfer finished: verify and commit, or fail naming the blob. */
+/* Verify and commit one blob: digest and size checked, fsync, rename into
+ * blobs/ (layout_ingest_commit).  Runs in a thread of its own so that the
+ * fsync of one blob overlaps the download of the others instead of
+ * stalling the curl loop; the blob is still verified AND durable before
+ * it becomes visible. */
+static void *
+commit_main(void *arg)
+{
+  struct layer_job *j = arg;
+  struct pull_ctx *c = j->ctx;
+  progress_state(&c->prog, j->prog, "Verifying Checksum");
+  trace_span sp;
+  trace_begin_remote(&sp, TRACE_INTERNAL, "content.verify", c->have_fetch ? c->fetch_tp : NULL,
+                     TA_STR("digest", j->desc.digest), TA_INT("size", j->desc.size),
+                     TA_INT("received", j->w.bytes));
+  int r = layout_ingest_commit(&j->w, j->desc.digest, j->desc.size, &j->commit_err);
+  trace_end_rc(&sp, r, &j->commit_err);
+  if (r < 0) {
+    cut_wrap(&j->commit_err, "blob %s", j->desc.digest);
+    mark_ended(c, j, false);
+    progress_state(&c->prog, j->prog, "Failed");
+    ctx_abort(c);
+  } else {
+    mark_ended(c, j, true);
+    progress_state(&c->prog, j->prog, "Download complete");
+  }
+  return NULL;
+}
+
+static uint64_t
+now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The connection was cut or stalled: ask again from the first byte we do
+ * not have ("Range: bytes=N-").  What arrived so far is already in the
+ * temp file and in the running sha256, so the hash continues where it
+ * stopped; the digest check at the end covers every byte either way. */
+static int
+schedule_resume(struct pull_ctx *c, struct layer_job *j, CURLcode code, cut_err *err)
+{
+  const char *why = j->x.stalled       ? "stalled"
+                    : code == CURLE_OK ? "server error"
+                                       : curl_easy_strerror(code);
+  if (flush_job(j, err) < 0)
+    return -1;
+  uint64_t have = j->w.bytes;
+  trace_event("pull.retry", TA_STR("digest", j->desc.digest), TA_INT("attempt", j->attempt + 1),
+              TA_INT("offset", have), TA_STR("reason", why), TA_INT("status", j->x.status));
+  progress_state(&c->prog, j->prog, "Retrying");
+  j->retry_at = now_ns() + (uint64_t)reg_backoff_ms(j->attempt) * 1000000ull;
+  j->attempt++;
+  snprintf(j->x.url, sizeof j->x.url, "%s", j->first_url);
+  j->x.redirects = 0;
+  j->x.cross_host = false;
+  j->x.range_from = have;
+  cut_err_clear(err);
+  return 0;
+}
+
+/* Start the transfers whose retry time has come. */
+static int
+start_due_retries(struct pull_ctx *c, CURLM *multi, cut_err *err)
+{
+  uint64_t now = now_ns();
+  for (size_t i = 0; i < c->n; i++) {
+    struct layer_job *j = &c->jobs[i];
+    if (!j->retry_at || j->retry_at > now)
+      continue;
+    j->retry_at = 0;
+    if (reg_xfer_setup(&j->x, err) < 0)
+      return cut_wrap(err, "blob %s", j->desc.digest);
+    progress_state(&c->prog, j->prog, "Downloading");
+    curl_multi_add_handle(multi, j->x.easy);
+  }
+  return 0;
+}
+
+/* A transfer finished: hand it to a committer thread, retry it (redirect,
+ * auth, a cut connection), or fail naming the blob. */
 static int
 complete_download(struct pull_ctx *c, struct layer_job *j, CURLM *multi, CURLcode code,
                   cut_err *err)
 {
   curl_multi_remove_handle(multi, j->x.easy);
+  bool again = j->attempt < REG_MAX_ATTEMPTS && reg_xfer_retryable(&j->x, code);
   int r = reg_xfer_finish(&j->x, code, err);
+  if ((r < 0 || (r == 0 && j->x.status >= 500) || (r == 0 && j->x.status == 429)) && again) {
+    if (schedule_resume(c, j, code, err) < 0)
+      return -1;
+    return 1;
+  }
+  if (r < 0 && j->attempt > 1)
+    cut_wrap(err, "after %d attempts", j->attempt);
   if (r == REG_RETRY) {
     if (reg_xfer_setup(&j->x, err) < 0)
       return -1;
     curl_multi_add_handle(multi, j->x.easy);
     return 1;
   }
-  if (r == 0 && j->x.status != 200)
+  if (r == 0 && j->x.status != 200 && j->x.status != 206)
     r = reg_status_error(&j->x, "blob", err);
+  if (r == 0)
+    r = flush_job(j, err);
   if (r == 0) {
     pthread_mutex_lock(&c->mu);
     j->ended = true; /* the feeder may drain the temp file now */
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->mu);
-    progress_state(&c->prog, j->prog, "Verifying Checksum");
-    trace_span sp;
-    trace_begin_remote(&sp, TRACE_INTERNAL, "content.verify", c->have_fetch ? c->fetch_tp : NULL,
-                       TA_STR("digest", j->desc.digest), TA_INT("size", j->desc.size),
-                       TA_INT("received", j->w.bytes));
-    r = layout_ingest_commit(&j->w, j->desc.digest, j->desc.size, err);
-    trace_end_rc(&sp, r, err);
+    if ((errno = pthread_create(&j->committer, NULL, commit_main, j)) == 0) {
+      j->committing = true;
+      return 0;
+    }
+    cut_error(err, errno, "start commit thread");
   } else if (j->x.too_big) {
     cut_error(err, EFBIG, "registry sent more than the %lld bytes (size) the descriptor says",
               (long long)j->desc.size);
   }
-  if (r < 0) {
-    layout_ingest_abort(&j->w);
-    cut_wrap(err, "blob %s", j->desc.digest);
-    mark_ended(c, j, false);
-    progress_state(&c->prog, j->prog, "Failed");
-    return -1;
+  layout_ingest_abort(&j->w);
+  cut_wrap(err, "blob %s", j->desc.digest);
+  mark_ended(c, j, false);
+  progress_state(&c->prog, j->prog, "Failed");
+  return -1;
+}
+
+/* Wait for every committer; the first failure (in layer order) is the
+ * pull's error unless one is already set. */
+static int
+join_committers(struct pull_ctx *c, int r, cut_err *err)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    struct layer_job *j = &c->jobs[i];
+    if (!j->committing)
+      continue;
+    pthread_join(j->committer, NULL);
+    j->committing = false;
+    if (j->failed && j->commit_err.msg[0] && (r == 0 || err->errnum == ECANCELED)) {
+      *err = j->commit_err;
+      r = -1;
+    }
   }
-  mark_ended(c, j, true);
-  c->o->quiet ? (void)0 : progress_state(&c->prog, j->prog, "Download complete");
-  return 0;
+  return r;
 }
 
 static int
@@ -404,6 +554,10 @@ download_all(struct pull_ctx *c, cut_err *err)
     }
     if (r < 0 || (active == 0 && next >= c->n))
       break;
+    if (start_due_retries(c, multi, err) < 0) {
+      r = -1;
+      break;
+    }
     int running;
     curl_multi_perform(multi, &running);
     CURLMsg *msg;
@@ -429,6 +583,9 @@ download_all(struct pull_ctx *c, cut_err *err)
       break;
     }
     progress_draw(&c->prog, false);
+    /* Nothing left to start or wait for: no last poll timeout. */
+    if (active == 0 && next >= c->n)
+      break;
     curl_multi_poll(multi, NULL, 0, 100, NULL);
   }
   /* On failure: stop every transfer still running; their temp files go. */
@@ -446,6 +603,7 @@ download_all(struct pull_ctx *c, cut_err *err)
     }
   }
   curl_multi_cleanup(multi);
+  r = join_committers(c, r, err);
   trace_end_rc(&sp, r, err);
   if (r < 0)
     ctx_abort(c);
@@ -705,7 +863,8 @@ pull_locked(struct pull_ctx *c, const image_ref *ref, image_pull_result *res, cu
   char tmp_root[PATH_MAX] = "";
   int r;
 
-  reg_client_opts co = {.insecure = o->insecure, .certs_dir = o->certs_dir};
+  reg_client_opts co = {
+      .insecure = o->insecure, .certs_dir = o->certs_dir, .stall_timeout = o->stall_timeout};
   if (reg_client_open(ref, &co, &c->cl, err) < 0)
     return -1;
   char name[600];
@@ -824,9 +983,11 @@ out:
     cut_err ignore;
     cut_rm_rf(tmp_root, &ignore);
   }
-  for (size_t i = 0; c->jobs && i < c->n; i++)
+  for (size_t i = 0; c->jobs && i < c->n; i++) {
     if (c->jobs[i].read_fd >= 0)
       close(c->jobs[i].read_fd);
+    free(c->jobs[i].wbuf);
+  }
   free(threads);
   free(mbuf);
   free(cbuf);

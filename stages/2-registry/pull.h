@@ -6,7 +6,10 @@
  *   config    GET /v2/<name>/blobs/<config>
  *   layers    GET /v2/<name>/blobs/<layer>...  all at once (curl multi)
  *   verify    every blob hashed while it streams; digest and size checked
- *             before it is renamed into the layout (layout_ingest_commit)
+ *             and the file fsync'ed before it is renamed into the layout
+ *             (layout_ingest_commit, in a thread per blob); a transfer cut
+ *             or stalled halfway resumes with Range from its first missing
+ *             byte, at most REG_MAX_ATTEMPTS tries
  *   unpack    a layer is extracted while it is still downloading: a feeder
  *             thread tails the blob being written and pushes it through a
  *             pipe into unpack_layer_fd()
@@ -41,6 +44,8 @@ typedef struct image_pull_opts {
   const char *overlay_xattr_prefix; /* for layers_dir, NULL: "trusted.overlay." */
   int max_parallel;                 /* downloads at once, 0: 6 */
   bool no_sync;                     /* skip syncfs after unpacking (tests, bench) */
+  int stall_timeout;                /* seconds below 1 byte/s before a transfer is retried,
+                                       0: REG_STALL_TIMEOUT (30) */
 } image_pull_opts;
 
 typedef struct image_pull_result {

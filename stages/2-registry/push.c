@@ -3,8 +3,10 @@
  * Mirrors docker push / containerd's pusher: blobs first (config and
  * layers, each skipped when a HEAD finds it, mounted from the source
  * repository when the registry allows, else uploaded), the manifest last,
- * so a registry never holds a manifest that points at missing blobs.  An
- * index is pushed with the manifests of it that the layout holds. */
+ * so a registry never holds a manifest that points at missing blobs.  The
+ * blobs of a manifest go up side by side (5 at a time, one curl multi
+ * handle, as docker push's concurrent uploads).  An index is pushed with
+ * the manifests of it that the layout holds. */
 #include "push.h"
 
 #include <errno.h>
@@ -29,57 +31,14 @@ struct push_ctx {
   const char *mount_from; /* source repository on the same registry, or NULL */
   progress prog;
   image_push_result *res;
+  char tp[TRACEPARENT_LEN]; /* image.push: the parent of every push.blob */
+  bool have_tp;
 };
 
 static void
 blob_path_url(const struct push_ctx *c, const char *kind, const char *what, char *out, size_t size)
 {
   snprintf(out, size, "/v2/%s/%s/%s", reg_client_repo(c->cl), kind, what);
-}
-
-/* HEAD: 200 means the registry has the blob already. */
-static int
-blob_exists(struct push_ctx *c, const layout_desc *d, bool *exists, cut_err *err)
-{
-  char path[1024];
-  blob_path_url(c, "blobs", d->digest, path, sizeof path);
-  reg_xfer x;
-  reg_xfer_init(&x, c->cl, "HEAD", path);
-  int r = reg_xfer_run(&x, err);
-  if (r == 0) {
-    *exists = x.status == 200;
-    if (x.status != 200 && x.status != 404)
-      r = reg_status_error(&x, "blob check", err);
-  }
-  reg_xfer_cleanup(&x);
-  return r;
-}
-
-/* POST .../blobs/uploads/ (with ?mount=&from= to try a mount first).
- * 201: mounted, nothing to upload; 202: upload at *location. */
-static int
-start_upload(struct push_ctx *c, const layout_desc *d, bool *mounted, char *location, size_t size,
-             cut_err *err)
-{
-  char path[1400];
-  int n = snprintf(path, sizeof path, "/v2/%s/blobs/uploads/", reg_client_repo(c->cl));
-  if (c->mount_from)
-    snprintf(path + n, sizeof path - n, "?mount=%s&from=%s", d->digest, c->mount_from);
-  reg_xfer x;
-  reg_xfer_init(&x, c->cl, "POST", path);
-  int r = reg_xfer_run(&x, err);
-  *mounted = false;
-  if (r == 0) {
-    if (x.status == 201 && c->mount_from) {
-      *mounted = true;
-    } else if (x.status == 202 && x.location[0]) {
-      snprintf(location, size, "%s", x.location);
-    } else {
-      r = reg_status_error(&x, "start upload", err);
-    }
-  }
-  reg_xfer_cleanup(&x);
-  return r;
 }
 
 /* The URL with one more query parameter. */
@@ -90,102 +49,279 @@ url_with(const char *url, const char *param, char *out, size_t size)
     out[0] = '\0'; /* an upload URL this long is not one we will follow */
 }
 
-/* Send [off, off+len) of fd with method; the registry's next upload URL
- * comes back in Location. */
-static int
-send_part(struct push_ctx *c, const char *method, const char *url, int fd, off_t off, uint64_t len,
-          const char *content_range, long want, char *next, size_t next_size, cut_err *err)
-{
+/* ---- one blob's upload, a step at a time -------------------------------
+ *
+ * Every blob of a manifest is pushed at once on one curl multi handle (as
+ * docker push runs 5 uploads side by side).  Each is a small state machine
+ * whose every step is one request:
+ *
+ *   HEAD blob      200: exists, done           404: START
+ *   POST uploads   201: mounted, done          202 + Location: PUT or PATCH
+ *   PATCH chunk    202 + Location: next PATCH, or the closing PUT
+ *   PUT ?digest=   201: uploaded, done
+ */
+enum bp_state { BP_HEAD, BP_START, BP_PATCH, BP_PUT, BP_DONE };
+
+struct blob_push {
+  struct push_ctx *c;
+  layout_desc d;
+  enum bp_state state;
   reg_xfer x;
-  reg_xfer_init(&x, c->cl, method, url);
-  x.body_fd = len ? fd : -1;
-  x.body_off = off;
-  x.body_size = len;
-  x.content_type = "application/octet-stream";
-  x.content_range = content_range;
-  int r = reg_xfer_run(&x, err);
-  if (r == 0 && x.status != want)
-    r = reg_status_error(&x, "upload", err);
-  if (r == 0 && next)
-    snprintf(next, next_size, "%s", x.location[0] ? x.location : url);
-  reg_xfer_cleanup(&x);
-  return r;
+  bool started; /* x initialised */
+  int fd;       /* the blob, once an upload session is open */
+  uint64_t off; /* chunked: the next chunk's first byte */
+  uint64_t len; /* bytes sent by the request in flight */
+  char url[4096];
+  char final[4200];
+  char range[64];
+  size_t line;
+  trace_span sp;
+  char tp[TRACEPARENT_LEN];
+  bool have_tp;
+  const char *outcome;
+};
+
+#define PUSH_PARALLEL 5
+
+/* Queue the next request of b on multi (the previous one is done). */
+static void
+bp_request(struct blob_push *b, const char *method, const char *url)
+{
+  if (b->started)
+    reg_xfer_cleanup(&b->x);
+  reg_xfer_init(&b->x, b->c->cl, method, url);
+  b->started = true;
+  b->x.sink_arg = b; /* no sink: the multi loop's way back to b */
+  if (b->have_tp) {
+    memcpy(b->x.parent_tp, b->tp, sizeof b->tp);
+    b->x.have_parent = true;
+  }
+  if (strcmp(method, "HEAD") != 0 && strcmp(method, "POST") != 0)
+    b->x.content_type = "application/octet-stream";
 }
 
 static int
-upload_blob(struct push_ctx *c, const layout_desc *d, const char *location, cut_err *err)
+bp_go(struct blob_push *b, CURLM *multi, cut_err *err)
+{
+  if (reg_xfer_setup(&b->x, err) < 0)
+    return -1;
+  curl_multi_add_handle(multi, b->x.easy);
+  return 0;
+}
+
+/* Send [off, off+len) of the blob with method (len 0: no body). */
+static int
+bp_send(struct blob_push *b, CURLM *multi, const char *method, const char *url, uint64_t len,
+        const char *content_range, cut_err *err)
+{
+  bp_request(b, method, url);
+  b->x.body_fd = len ? b->fd : -1;
+  b->x.body_off = (off_t)b->off;
+  b->x.body_size = len;
+  b->x.content_range = content_range;
+  b->len = len;
+  return bp_go(b, multi, err);
+}
+
+static int
+bp_start(struct blob_push *b, CURLM *multi, cut_err *err)
+{
+  struct push_ctx *c = b->c;
+  trace_begin_remote(&b->sp, TRACE_INTERNAL, "push.blob", c->have_tp ? c->tp : NULL,
+                     TA_STR("digest", b->d.digest), TA_INT("size", b->d.size));
+  b->have_tp = trace_traceparent(&b->sp, b->tp);
+  b->outcome = "cancelled";
+  char path[1024];
+  snprintf(path, sizeof path, "/v2/%s/blobs/%s", reg_client_repo(c->cl), b->d.digest);
+  b->state = BP_HEAD;
+  bp_request(b, "HEAD", path);
+  return bp_go(b, multi, err);
+}
+
+/* The upload session is open at b->url: PUT it whole, or PATCH it in
+ * chunks (--chunk-size) and close it with an empty PUT. */
+static int
+bp_upload(struct blob_push *b, CURLM *multi, cut_err *err)
+{
+  char dparam[128];
+  snprintf(dparam, sizeof dparam, "digest=%s", b->d.digest);
+  uint64_t size = (uint64_t)b->d.size, chunk = b->c->o->chunk_size;
+  if (chunk && b->off < size && (size > chunk || b->off > 0)) {
+    uint64_t len = size - b->off < chunk ? size - b->off : chunk;
+    snprintf(b->range, sizeof b->range, "%llu-%llu", (unsigned long long)b->off,
+             (unsigned long long)(b->off + len - 1));
+    b->state = BP_PATCH;
+    return bp_send(b, multi, "PATCH", b->url, len, b->range, err);
+  }
+  url_with(b->url, dparam, b->final, sizeof b->final);
+  b->state = BP_PUT;
+  return bp_send(b, multi, "PUT", b->final, b->off < size ? size - b->off : 0, NULL, err);
+}
+
+static int
+bp_open_blob(struct blob_push *b, cut_err *err)
 {
   int64_t size;
-  int fd = layout_open_blob(c->l, d->digest, &size, err);
-  if (fd < 0)
+  b->fd = layout_open_blob(b->c->l, b->d.digest, &size, err);
+  if (b->fd < 0)
     return -1;
-  if (size != d->size) {
-    close(fd);
+  if (size != b->d.size)
     return cut_error(err, 0, "local blob is %lld bytes, descriptor says %lld", (long long)size,
-                     (long long)d->size);
-  }
-  char url[4096], final[4200], dparam[128];
-  snprintf(url, sizeof url, "%s", location);
-  snprintf(dparam, sizeof dparam, "digest=%s", d->digest);
-  int r = 0;
-  uint64_t chunk = c->o->chunk_size;
-  if (chunk && (uint64_t)size > chunk) {
-    /* Chunked: PATCH each piece with its Content-Range, then close the
-     * upload with an empty PUT carrying the digest. */
-    for (uint64_t off = 0; r == 0 && off < (uint64_t)size; off += chunk) {
-      uint64_t len = (uint64_t)size - off < chunk ? (uint64_t)size - off : chunk;
-      char range[64];
-      snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off,
-               (unsigned long long)(off + len - 1));
-      r = send_part(c, "PATCH", url, fd, (off_t)off, len, range, 202, url, sizeof url, err);
-    }
-    url_with(url, dparam, final, sizeof final);
-    if (r == 0)
-      r = send_part(c, "PUT", final, -1, 0, 0, NULL, 201, NULL, 0, err);
-  } else {
-    /* Monolithic: the whole blob in the PUT that closes the upload. */
-    url_with(url, dparam, final, sizeof final);
-    r = send_part(c, "PUT", final, fd, 0, (uint64_t)size, NULL, 201, NULL, 0, err);
-  }
-  close(fd);
-  return r;
+                     (long long)b->d.size);
+  return 0;
 }
 
+/* A request of b finished: the next one, or the end (returns 1). */
 static int
-push_blob(struct push_ctx *c, const layout_desc *d, cut_err *err)
+bp_step(struct blob_push *b, CURLM *multi, CURLcode code, cut_err *err)
 {
-  size_t line = progress_add(&c->prog, d->digest, "Preparing", (uint64_t)d->size);
-  trace_span sp;
-  trace_begin(&sp, TRACE_INTERNAL, "push.blob", TA_STR("digest", d->digest),
-              TA_INT("size", d->size));
-  bool exists = false, mounted = false;
-  char location[4096];
-  const char *outcome = "uploaded";
-  int r = blob_exists(c, d, &exists, err);
-  if (r == 0 && exists) {
-    outcome = "exists";
-    c->res->skipped++;
-    progress_state(&c->prog, line, "Layer already exists");
-  } else if (r == 0) {
-    r = start_upload(c, d, &mounted, location, sizeof location, err);
-    if (r == 0 && mounted) {
-      outcome = "mounted";
+  struct push_ctx *c = b->c;
+  curl_multi_remove_handle(multi, b->x.easy);
+  int r = reg_xfer_finish(&b->x, code, err);
+  if (r == REG_RETRY)
+    return bp_go(b, multi, err);
+  if (r < 0)
+    return -1;
+  long st = b->x.status;
+  switch (b->state) {
+  case BP_HEAD:
+    if (st == 200) {
+      b->outcome = "exists";
+      c->res->skipped++;
+      progress_state(&c->prog, b->line, "Layer already exists");
+      return 1;
+    }
+    if (st != 404)
+      return reg_status_error(&b->x, "blob check", err);
+    char path[1400];
+    int n = snprintf(path, sizeof path, "/v2/%s/blobs/uploads/", reg_client_repo(c->cl));
+    if (c->mount_from)
+      snprintf(path + n, sizeof path - n, "?mount=%s&from=%s", b->d.digest, c->mount_from);
+    b->state = BP_START;
+    bp_request(b, "POST", path);
+    return bp_go(b, multi, err);
+  case BP_START:
+    if (st == 201 && c->mount_from) {
+      b->outcome = "mounted";
       c->res->mounted++;
       char msg[300];
       snprintf(msg, sizeof msg, "Mounted from %s", c->mount_from);
-      progress_state(&c->prog, line, msg);
-    } else if (r == 0) {
-      progress_state(&c->prog, line, "Pushing");
-      r = upload_blob(c, d, location, err);
-      if (r == 0) {
-        c->res->uploaded++;
-        progress_state(&c->prog, line, "Pushed");
+      progress_state(&c->prog, b->line, msg);
+      return 1;
+    }
+    if (st != 202 || !b->x.location[0])
+      return reg_status_error(&b->x, "start upload", err);
+    snprintf(b->url, sizeof b->url, "%s", b->x.location);
+    if (bp_open_blob(b, err) < 0)
+      return -1;
+    progress_state(&c->prog, b->line, "Pushing");
+    return bp_upload(b, multi, err);
+  case BP_PATCH:
+    if (st != 202)
+      return reg_status_error(&b->x, "upload", err);
+    if (b->x.location[0])
+      snprintf(b->url, sizeof b->url, "%s", b->x.location);
+    b->off += b->len;
+    progress_bytes(&c->prog, b->line, b->off);
+    return bp_upload(b, multi, err);
+  case BP_PUT:
+    if (st != 201)
+      return reg_status_error(&b->x, "upload", err);
+    b->outcome = "uploaded";
+    c->res->uploaded++;
+    progress_state(&c->prog, b->line, "Pushed");
+    return 1;
+  case BP_DONE: break;
+  }
+  return 1;
+}
+
+static void
+bp_finish(struct blob_push *b, const cut_err *err)
+{
+  if (b->started)
+    reg_xfer_cleanup(&b->x);
+  b->started = false;
+  if (b->fd >= 0)
+    close(b->fd);
+  b->fd = -1;
+  if (b->sp.active)
+    trace_end(&b->sp, err, TA_STR("outcome", err ? "error" : b->outcome));
+  b->state = BP_DONE;
+}
+
+/* Push every blob of descs (duplicates once), PUSH_PARALLEL at a time. */
+static int
+push_blobs(struct push_ctx *c, const layout_desc *descs, size_t n, cut_err *err)
+{
+  struct blob_push *bps = calloc(n ? n : 1, sizeof *bps);
+  if (!bps)
+    return cut_error(err, ENOMEM, "push");
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    bool dup = false;
+    for (size_t k = 0; k < m && !dup; k++)
+      dup = strcmp(bps[k].d.digest, descs[i].digest) == 0;
+    if (dup)
+      continue;
+    bps[m].c = c;
+    bps[m].d = descs[i];
+    bps[m].fd = -1;
+    bps[m].line = progress_add(&c->prog, descs[i].digest, "Preparing", (uint64_t)descs[i].size);
+    m++;
+  }
+  progress_draw(&c->prog, true);
+  CURLM *multi = curl_multi_init();
+  size_t next = 0, active = 0;
+  int r = 0;
+  struct blob_push *failed = NULL;
+  while (r == 0) {
+    while (r == 0 && active < PUSH_PARALLEL && next < m) {
+      struct blob_push *b = &bps[next++];
+      if (bp_start(b, multi, err) < 0) {
+        r = -1;
+        failed = b;
+      }
+      active++;
+    }
+    if (r < 0 || active == 0)
+      break;
+    int running;
+    curl_multi_perform(multi, &running);
+    CURLMsg *msg;
+    int left;
+    while (r == 0 && (msg = curl_multi_info_read(multi, &left))) {
+      if (msg->msg != CURLMSG_DONE)
+        continue;
+      reg_xfer *x;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+      struct blob_push *b = x->sink_arg;
+      int d = bp_step(b, multi, msg->data.result, err);
+      if (d < 0) {
+        r = -1;
+        failed = b;
+      } else if (d == 1) {
+        bp_finish(b, NULL);
+        active--;
       }
     }
+    progress_draw(&c->prog, false);
+    if (r == 0 && active > 0)
+      curl_multi_poll(multi, NULL, 0, 1000, NULL);
   }
-  if (r < 0)
-    cut_wrap(err, "blob %s", d->digest);
-  trace_end(&sp, r < 0 ? err : NULL, TA_STR("outcome", r < 0 ? "error" : outcome));
+  if (failed) {
+    cut_wrap(err, "blob %s", failed->d.digest);
+    progress_state(&c->prog, failed->line, "Failed");
+  }
+  for (size_t i = 0; i < m; i++) {
+    struct blob_push *b = &bps[i];
+    if (b->started && b->x.easy)
+      curl_multi_remove_handle(multi, b->x.easy);
+    if (b->state != BP_DONE)
+      bp_finish(b, b == failed ? err : NULL);
+  }
+  curl_multi_cleanup(multi);
+  free(bps);
   return r;
 }
 
@@ -232,10 +368,16 @@ push_tree(struct push_ctx *c, const layout_desc *d, const char *reference, int d
   } else if (kind == LAYOUT_KIND_MANIFEST) {
     image_manifest m = {0};
     r = layout_parse_manifest(buf, len, d->media_type, &m, err);
-    for (size_t i = 0; r == 0 && i < m.n_layers; i++)
-      r = push_blob(c, &m.layers[i], err);
-    if (r == 0)
-      r = push_blob(c, &m.config, err);
+    layout_desc *all = r == 0 ? calloc(m.n_layers + 1, sizeof *all) : NULL;
+    if (r == 0 && !all)
+      r = cut_error(err, ENOMEM, "push");
+    if (r == 0) {
+      for (size_t i = 0; i < m.n_layers; i++)
+        all[i] = m.layers[i];
+      all[m.n_layers] = m.config;
+      r = push_blobs(c, all, m.n_layers + 1, err);
+    }
+    free(all);
     layout_manifest_free(&m);
   } else {
     r = cut_error(err, 0, "%s: cannot push media type \"%s\"", d->digest, d->media_type);
@@ -262,6 +404,7 @@ image_push(const image_push_opts *o, const char *src, const char *dest, image_pu
   trace_span sp;
   trace_begin(&sp, TRACE_INTERNAL, "image.push", TA_STR("src", sfull), TA_STR("ref", dfull));
   struct push_ctx c = {.o = o, .res = res};
+  c.have_tp = trace_traceparent(&sp, c.tp);
   progress_init(&c.prog, stderr, o->quiet || !o->progress);
   layout l;
   layout_desc top;

@@ -9,6 +9,7 @@
  *   PATCH <location> (Content-Range)           chunked: one chunk per PATCH,
  *   PUT   <location>&digest=<digest>           then close the upload
  *   PUT   /v2/<name>/manifests/<tag>           last, once every blob is there
+ * The blobs of one manifest are pushed in parallel (curl multi, 5 at once).
  */
 #ifndef CUTAWAY_REG_PUSH_H
 #define CUTAWAY_REG_PUSH_H

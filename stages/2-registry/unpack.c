@@ -1,10 +1,13 @@
 /* unpack.c: apply one image layer to a directory (see unpack.h).
  *
- * The data path, all in one thread with no intermediate copies:
+ * The data path, in two threads so that one core inflates while the other
+ * makes files:
  *
- *   fd --read 1 MiB--> [libarchive gzip/zstd filter, "raw" format]
- *      --decoded blocks, hashed (diff_id) and counted (bomb caps)-->
- *      [libarchive tar reader] --entries--> *at() syscalls under the target
+ *   decoder thread:   fd --read 1 MiB--> [libarchive gzip/zstd filter,
+ *                     "raw" format] --decoded blocks, hashed (diff_id) and
+ *                     counted (bomb caps)--> a ring of 4 x 1 MiB buffers
+ *   calling thread:   ring --> [libarchive tar reader] --entries-->
+ *                     *at() syscalls under the target
  *
  * libarchive is used as a decoder only.  Where an entry goes is decided
  * here: the path is cleaned lexically (".." may not climb above the root),
@@ -26,9 +29,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -39,6 +45,8 @@
 #include "trace.h"
 
 #define READ_BUF (1u << 20)      /* input read size */
+#define RING_SLOTS 4             /* decoded buffers between the two threads */
+#define RING_SLOT (1u << 20)     /* bytes per buffer */
 #define TRAILING_MAX (16u << 20) /* decoded bytes allowed after the tar end */
 #define WH_PREFIX ".wh."
 #define WH_META_PREFIX ".wh..wh."
@@ -258,6 +266,59 @@ struct dir_times {
   struct timespec ts[2];
 };
 
+/* The decoder thread's state.  Until it starts (and after it is joined)
+ * the extracting thread may use every field; while it runs, only the ring
+ * fields under mu are shared. */
+struct decoder {
+  int in_fd;
+  bool in_pollable; /* a pipe or socket: wait in poll(2) with cancel_fd */
+  int cancel_fd;    /* eventfd: wakes a decoder blocked on its input */
+  enum unpack_compression comp;
+  unsigned char *buf;
+  size_t pending; /* bytes of buf not yet handed out (the detection read) */
+  bool in_eof;
+  struct archive *outer; /* decompressor, NULL for plain tar */
+  cut_sha256 *hash;      /* the diff_id, over every decoded byte */
+  uint64_t max_bytes, max_ratio;
+  uint64_t bytes, compressed; /* decoded and input bytes */
+  cut_err err;                /* the decoder's failure */
+  bool failed;
+
+  pthread_t thread;
+  bool running;
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  unsigned char *slot[RING_SLOTS];
+  size_t slot_len[RING_SLOTS];
+  uint64_t filled, consumed; /* slots published / given back */
+  unsigned char *cur;        /* the slot being filled (decoder side), or NULL */
+  size_t fill;               /* bytes in it */
+  bool holding;              /* the tar reader holds slot consumed % RING_SLOTS */
+  bool done;                 /* the decoder has finished (end of input, error or cancel) */
+  bool cancel;
+};
+
+/* Pre-made files: inode allocation is the costly part of creating a file
+ * (ext4 scans its bitmaps for a free inode, and on a filesystem without a
+ * journal it skips every inode freed in the last minute), so worker
+ * threads allocate anonymous O_TMPFILE inodes on the target filesystem
+ * ahead of time, and the extracting thread only gives each one its name
+ * with linkat(2), in tar order, relative to the confined parent fd.  Where
+ * O_TMPFILE or linkat is not available, files are created with openat. */
+#define POOL_WORKERS 2
+#define POOL_CAP 32
+
+struct file_pool {
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  int dirfd; /* where the inodes are allocated (the target root) */
+  int fds[POOL_CAP];
+  size_t count;
+  bool stop, broken; /* broken: O_TMPFILE failed, use openat */
+  pthread_t threads[POOL_WORKERS];
+  int n_threads;
+};
+
 struct unpacker {
   const unpack_opts *opts;
   unpack_stats *stats;
@@ -266,15 +327,9 @@ struct unpacker {
   bool root;   /* euid 0: chown and device nodes allowed */
   int root_fd;
 
-  /* input */
-  int in_fd;
-  enum unpack_compression comp;
-  unsigned char *buf;
-  size_t pending; /* bytes of buf not yet handed out (the detection read) */
-  bool in_eof;
-  struct archive *outer; /* decompressor, NULL for plain tar */
-  cut_sha256 hash;
-  uint64_t max_bytes, max_ratio;
+  /* input: decoded blocks from the decoder thread */
+  struct decoder dec;
+  uint64_t tar_bytes; /* decoded bytes handed to the tar reader */
 
   /* the cursor: open directory fds along the current parent path */
   int cur_fd[UNPACK_MAX_DEPTH + 1]; /* cur_fd[0] = root_fd (not owned) */
@@ -283,6 +338,8 @@ struct unpacker {
   char cur_path[PATH_MAX];
 
   struct path_set created;
+  struct file_pool *pool; /* started at the first regular file */
+  bool pool_off;          /* linkat of a pool file failed: openat from now on */
   struct dir_times *dirs;
   size_t n_dirs, cap_dirs;
 };
@@ -493,11 +550,130 @@ write_data(struct unpacker *u, struct archive *a, int fd, const char *path, int6
   return 0;
 }
 
-static int
-make_file(struct unpacker *u, struct archive *a, struct archive_entry *e, int dirfd,
-          const char *name, const char *path)
+static void *
+pool_main(void *arg)
 {
-  int fd;
+  struct file_pool *p = arg;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (!p->stop && !p->broken && p->count == POOL_CAP)
+      pthread_cond_wait(&p->cond, &p->mu);
+    if (p->stop || p->broken)
+      break;
+    pthread_mutex_unlock(&p->mu);
+    int fd = openat(p->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    pthread_mutex_lock(&p->mu);
+    if (fd < 0) {
+      p->broken = true;
+    } else if (p->stop || p->count == POOL_CAP) {
+      close(fd);
+    } else {
+      p->fds[p->count++] = fd;
+    }
+    pthread_cond_broadcast(&p->cond);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+static void
+pool_start(struct unpacker *u)
+{
+  struct file_pool *p = calloc(1, sizeof *p);
+  if (p == NULL) {
+    u->pool_off = true;
+    return;
+  }
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cond, NULL);
+  p->dirfd = u->root_fd;
+  for (int i = 0; i < POOL_WORKERS; i++)
+    if (pthread_create(&p->threads[p->n_threads], NULL, pool_main, p) == 0)
+      p->n_threads++;
+  if (p->n_threads == 0)
+    p->broken = true;
+  u->pool = p;
+}
+
+static void
+pool_stop(struct unpacker *u)
+{
+  struct file_pool *p = u->pool;
+  if (p == NULL)
+    return;
+  pthread_mutex_lock(&p->mu);
+  p->stop = true;
+  pthread_cond_broadcast(&p->cond);
+  pthread_mutex_unlock(&p->mu);
+  for (int i = 0; i < p->n_threads; i++)
+    pthread_join(p->threads[i], NULL);
+  for (size_t i = 0; i < p->count; i++)
+    close(p->fds[i]); /* never linked: the inodes go with the last close */
+  pthread_cond_destroy(&p->cond);
+  pthread_mutex_destroy(&p->mu);
+  free(p);
+  u->pool = NULL;
+}
+
+/* A pre-made anonymous file, or -1 (no pool: the caller uses openat). */
+static int
+pool_take(struct unpacker *u)
+{
+  if (u->pool_off)
+    return -1;
+  if (u->pool == NULL)
+    pool_start(u);
+  struct file_pool *p = u->pool;
+  if (p == NULL)
+    return -1;
+  pthread_mutex_lock(&p->mu);
+  while (p->count == 0 && !p->broken)
+    pthread_cond_wait(&p->cond, &p->mu);
+  int fd = p->count ? p->fds[--p->count] : -1;
+  pthread_cond_broadcast(&p->cond);
+  pthread_mutex_unlock(&p->mu);
+  if (fd < 0)
+    u->pool_off = true;
+  return fd;
+}
+
+/* Name an anonymous file: linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH,
+ * the /proc/self/fd form works without it. */
+static int
+link_anon(int fd, int dirfd, const char *name)
+{
+  if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+    return 0;
+  if (errno != ENOENT && errno != EPERM)
+    return -1;
+  char proc[32];
+  cut_fd_path(fd, proc);
+  return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW);
+}
+
+/* Create name in dirfd for writing, replacing what is there (but never
+ * writing through it): O_EXCL semantics either way. */
+static int
+create_file(struct unpacker *u, int dirfd, const char *name, const char *path)
+{
+  int fd = pool_take(u);
+  if (fd >= 0) {
+    for (int tries = 0;; tries++) {
+      if (link_anon(fd, dirfd, name) == 0)
+        return fd;
+      if (errno != EEXIST || tries > 0)
+        break;
+      if (clear_name(u, dirfd, name, false) < 0) {
+        close(fd);
+        return -1;
+      }
+    }
+    int e = errno;
+    close(fd);
+    if (e == EEXIST)
+      return cut_error(u->err, e, "create %s", path);
+    u->pool_off = true; /* EXDEV, no /proc...: plain openat from now on */
+  }
   for (int tries = 0;; tries++) {
     fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0 || errno != EEXIST || tries > 0)
@@ -507,6 +683,16 @@ make_file(struct unpacker *u, struct archive *a, struct archive_entry *e, int di
   }
   if (fd < 0)
     return cut_error(u->err, errno, "create %s", path);
+  return fd;
+}
+
+static int
+make_file(struct unpacker *u, struct archive *a, struct archive_entry *e, int dirfd,
+          const char *name, const char *path)
+{
+  int fd = create_file(u, dirfd, name, path);
+  if (fd < 0)
+    return -1;
   int r = write_data(u, a, fd, path, archive_entry_size(e));
   if (r == 0)
     r = apply_fd_meta(u, fd, e, path);
@@ -887,32 +1073,80 @@ apply_dir_times(struct unpacker *u)
   return 0;
 }
 
-/* ---- input: read, decompress, hash, cap -------------------------------- */
+/* ---- input: the decoder thread ----------------------------------------- */
+
+/* Decoding (gzip/zstd inflate, the diff_id hash, the bomb caps) runs in a
+ * thread of its own and hands decoded blocks to the extracting thread
+ * through a small ring of buffers, so one core inflates while the other
+ * makes files: the split containerd gets from running `unpigz` in a pipe.
+ * Every byte the tar reader sees has been counted and hashed before. */
+
+static bool
+decoder_cancelled(struct decoder *d)
+{
+  return __atomic_load_n(&d->cancel, __ATOMIC_ACQUIRE);
+}
+
+static void ring_publish(struct decoder *d, size_t len);
+
+/* A pipe or socket may block for as long as its writer likes: wait in
+ * poll(2) with the cancel eventfd, so an extraction that gave up can stop
+ * the decoder instead of hanging on a stalled download.  Before waiting,
+ * the part-filled slot goes to the extractor: it must not sit on bytes
+ * that arrived while the next ones take their time. */
+static int
+wait_readable(struct decoder *d)
+{
+  if (!d->in_pollable || d->cancel_fd < 0)
+    return 0;
+  struct pollfd p[2] = {{.fd = d->in_fd, .events = POLLIN}, {.fd = d->cancel_fd, .events = POLLIN}};
+  if (d->cur && d->fill && poll(p, 1, 0) == 0) {
+    ring_publish(d, d->fill);
+    d->cur = NULL;
+    d->fill = 0;
+  }
+  for (;;) {
+    int n = poll(p, 2, -1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return cut_error(&d->err, errno, "poll layer input");
+    if (p[1].revents)
+      return cut_error(&d->err, ECANCELED, "cancelled");
+    return 0;
+  }
+}
 
 static ssize_t
-read_fd(struct unpacker *u, const void **out)
+read_input(struct decoder *d, const void **out)
 {
-  if (u->pending) {
-    size_t n = u->pending;
-    u->pending = 0;
-    *out = u->buf;
+  if (d->pending) {
+    size_t n = d->pending;
+    d->pending = 0;
+    *out = d->buf;
     return (ssize_t)n;
   }
-  if (u->in_eof)
+  if (d->in_eof)
     return 0;
   for (;;) {
-    ssize_t n = read(u->in_fd, u->buf, READ_BUF);
+    if (decoder_cancelled(d) || wait_readable(d) < 0) {
+      if (!d->failed)
+        cut_error(&d->err, ECANCELED, "cancelled");
+      d->failed = true;
+      return -1;
+    }
+    ssize_t n = read(d->in_fd, d->buf, READ_BUF);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
-      u->failed = true;
-      cut_error(u->err, errno, "read layer");
+      d->failed = true;
+      cut_error(&d->err, errno, "read layer");
       return -1;
     }
     if (n == 0)
-      u->in_eof = true;
-    u->stats->compressed_bytes += (uint64_t)n;
-    *out = u->buf;
+      d->in_eof = true;
+    d->compressed += (uint64_t)n;
+    *out = d->buf;
     return n;
   }
 }
@@ -921,30 +1155,28 @@ static la_ssize_t
 outer_read(struct archive *a, void *cd, const void **out)
 {
   (void)a;
-  return read_fd(cd, out);
+  return read_input(cd, out);
 }
 
-/* Hands the tar reader its next block of decoded bytes: the one place every
- * uncompressed byte passes, so it is hashed and counted here. */
-static la_ssize_t
-tar_read(struct archive *a, void *cd, const void **out)
+/* The next block of decoded tar bytes: the one place every uncompressed
+ * byte passes, so it is hashed and counted here. */
+static ssize_t
+decode_block(struct decoder *d, const void **out)
 {
-  (void)a;
-  struct unpacker *u = cd;
   ssize_t n;
-  if (u->outer == NULL) {
-    n = read_fd(u, out);
+  if (d->outer == NULL) {
+    n = read_input(d, out);
   } else {
     size_t len;
     la_int64_t off;
-    int r = archive_read_data_block(u->outer, out, &len, &off);
+    int r = archive_read_data_block(d->outer, out, &len, &off);
     if (r == ARCHIVE_EOF)
       return 0;
     if (r < ARCHIVE_WARN) {
-      if (!u->failed) {
-        u->failed = true;
-        cut_error(u->err, 0, "decompress (%s): %s", compression_name(u->comp),
-                  archive_error_string(u->outer));
+      if (!d->failed) {
+        d->failed = true;
+        cut_error(&d->err, 0, "decompress (%s): %s", compression_name(d->comp),
+                  archive_error_string(d->outer));
       }
       return -1;
     }
@@ -952,21 +1184,119 @@ tar_read(struct archive *a, void *cd, const void **out)
   }
   if (n <= 0)
     return n;
-  u->stats->bytes += (uint64_t)n;
-  if (u->stats->bytes > u->max_bytes) {
-    u->failed = true;
-    cut_error(u->err, 0, "layer larger than %llu bytes uncompressed (decompression bomb?)",
-              (unsigned long long)u->max_bytes);
+  d->bytes += (uint64_t)n;
+  if (d->bytes > d->max_bytes) {
+    d->failed = true;
+    cut_error(&d->err, 0, "layer larger than %llu bytes uncompressed (decompression bomb?)",
+              (unsigned long long)d->max_bytes);
     return -1;
   }
-  if (u->outer && u->stats->bytes > UNPACK_RATIO_GRACE &&
-      u->stats->bytes / (u->stats->compressed_bytes + 1) > u->max_ratio) {
-    u->failed = true;
-    cut_error(u->err, 0, "layer expands more than %llu:1 (decompression bomb?)",
-              (unsigned long long)u->max_ratio);
+  if (d->outer && d->bytes > UNPACK_RATIO_GRACE && d->bytes / (d->compressed + 1) > d->max_ratio) {
+    d->failed = true;
+    cut_error(&d->err, 0, "layer expands more than %llu:1 (decompression bomb?)",
+              (unsigned long long)d->max_ratio);
     return -1;
   }
-  cut_sha256_update(&u->hash, *out, (size_t)n);
+  cut_sha256_update(d->hash, *out, (size_t)n);
+  return n;
+}
+
+/* A free slot to fill (NULL when cancelled). */
+static unsigned char *
+ring_acquire(struct decoder *d)
+{
+  pthread_mutex_lock(&d->mu);
+  while (d->filled - d->consumed >= RING_SLOTS && !d->cancel)
+    pthread_cond_wait(&d->cond, &d->mu);
+  unsigned char *s = d->cancel ? NULL : d->slot[d->filled % RING_SLOTS];
+  pthread_mutex_unlock(&d->mu);
+  return s;
+}
+
+static void
+ring_publish(struct decoder *d, size_t len)
+{
+  pthread_mutex_lock(&d->mu);
+  d->slot_len[d->filled % RING_SLOTS] = len;
+  d->filled++;
+  pthread_cond_broadcast(&d->cond);
+  pthread_mutex_unlock(&d->mu);
+}
+
+static void *
+decoder_main(void *arg)
+{
+  struct decoder *d = arg;
+  for (;;) {
+    const void *blk;
+    ssize_t n = decode_block(d, &blk);
+    if (n <= 0)
+      break;
+    const unsigned char *p = blk;
+    while (n > 0) {
+      if (d->cur == NULL) {
+        if ((d->cur = ring_acquire(d)) == NULL)
+          goto out; /* cancelled */
+        d->fill = 0;
+      }
+      size_t k = (size_t)n < RING_SLOT - d->fill ? (size_t)n : RING_SLOT - d->fill;
+      memcpy(d->cur + d->fill, p, k);
+      d->fill += k;
+      p += k;
+      n -= (ssize_t)k;
+      if (d->fill == RING_SLOT) {
+        ring_publish(d, d->fill);
+        d->cur = NULL;
+      }
+    }
+  }
+  if (d->cur && d->fill)
+    ring_publish(d, d->fill);
+  d->cur = NULL;
+  /* Read the input to its end, so a writer on a pipe sees its data
+   * consumed (and the compressed byte count is whole). */
+  const void *b;
+  while (!d->failed && !d->in_eof && read_input(d, &b) > 0)
+    ;
+out:
+  pthread_mutex_lock(&d->mu);
+  d->done = true;
+  pthread_cond_broadcast(&d->cond);
+  pthread_mutex_unlock(&d->mu);
+  return NULL;
+}
+
+/* Hands the tar reader the next decoded block; the previous one goes back
+ * to the decoder (libarchive keeps a block only until the next call). */
+static la_ssize_t
+tar_read(struct archive *a, void *cd, const void **out)
+{
+  (void)a;
+  struct unpacker *u = cd;
+  struct decoder *d = &u->dec;
+  pthread_mutex_lock(&d->mu);
+  if (d->holding) {
+    d->consumed++;
+    d->holding = false;
+    pthread_cond_broadcast(&d->cond);
+  }
+  while (d->consumed == d->filled && !d->done)
+    pthread_cond_wait(&d->cond, &d->mu);
+  la_ssize_t n = 0;
+  if (d->consumed < d->filled) {
+    size_t i = d->consumed % RING_SLOTS;
+    *out = d->slot[i];
+    n = (la_ssize_t)d->slot_len[i];
+    d->holding = true;
+    u->tar_bytes += (uint64_t)n;
+  } else if (d->failed) {
+    if (!u->failed) {
+      u->failed = true;
+      *u->err = d->err;
+    }
+    n = -1;
+  }
+  pthread_mutex_unlock(&d->mu);
   return n;
 }
 
@@ -975,18 +1305,15 @@ tar_read(struct archive *a, void *cd, const void **out)
 static int
 drain_trailing(struct unpacker *u)
 {
-  uint64_t start = u->stats->bytes;
+  uint64_t start = u->tar_bytes;
   const void *b;
   la_ssize_t n;
   while ((n = tar_read(NULL, u, &b)) > 0)
-    if (u->stats->bytes - start > TRAILING_MAX)
+    if (u->tar_bytes - start > TRAILING_MAX)
       return cut_error(u->err, 0, "more than %u bytes of data after the end of the archive",
                        TRAILING_MAX);
   if (n < 0)
     return -1;
-  /* And the input itself, so a writer on a pipe sees its data consumed. */
-  while (!u->in_eof && read_fd(u, &b) > 0)
-    ;
   return u->failed ? -1 : 0;
 }
 
@@ -994,54 +1321,90 @@ static int
 detect_input(struct unpacker *u)
 {
   const unpack_opts *o = u->opts;
+  struct decoder *d = &u->dec;
   ssize_t n;
   size_t have = 0;
   while (have < 6) {
-    n = read(u->in_fd, u->buf + have, READ_BUF - have);
+    n = read(d->in_fd, d->buf + have, READ_BUF - have);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
       return cut_error(u->err, errno, "read layer");
     if (n == 0) {
-      u->in_eof = true;
+      d->in_eof = true;
       break;
     }
     have += (size_t)n;
   }
-  u->pending = have;
-  u->stats->compressed_bytes = have;
+  d->pending = have;
+  d->compressed = have;
   if (have == 0)
     return cut_error(u->err, 0, "empty layer");
-  u->comp = unpack_detect(u->buf, have);
-  if (u->comp == UNPACK_UNSUPPORTED)
+  d->comp = unpack_detect(d->buf, have);
+  if (d->comp == UNPACK_UNSUPPORTED)
     return cut_error(u->err, 0, "unsupported layer compression (neither gzip nor zstd)");
   if (o->media_type && o->media_type[0]) {
     enum unpack_compression said = unpack_media_compression(o->media_type);
     if (said == UNPACK_UNSUPPORTED)
       return cut_error(u->err, 0, "unsupported layer media type %s", o->media_type);
-    if (said != u->comp)
+    if (said != d->comp)
       return cut_error(u->err, 0, "media type %s says %s but the content is %s", o->media_type,
-                       compression_name(said), compression_name(u->comp));
+                       compression_name(said), compression_name(d->comp));
   }
   return 0;
 }
 
 static int
+decoder_start(struct unpacker *u)
+{
+  struct decoder *d = &u->dec;
+  for (int i = 0; i < RING_SLOTS; i++)
+    if ((d->slot[i] = malloc(RING_SLOT)) == NULL)
+      return cut_error(u->err, ENOMEM, "unpack ring");
+  if ((errno = pthread_create(&d->thread, NULL, decoder_main, d)) != 0)
+    return cut_error(u->err, errno, "start decoder thread");
+  d->running = true;
+  return 0;
+}
+
+/* Stop the decoder (if it still runs) and wait for it. */
+static void
+decoder_stop(struct decoder *d)
+{
+  if (!d->running)
+    return;
+  pthread_mutex_lock(&d->mu);
+  __atomic_store_n(&d->cancel, true, __ATOMIC_RELEASE);
+  pthread_cond_broadcast(&d->cond);
+  pthread_mutex_unlock(&d->mu);
+  if (d->cancel_fd >= 0) {
+    uint64_t one = 1;
+    ssize_t w = write(d->cancel_fd, &one, sizeof one);
+    (void)w;
+  }
+  pthread_join(d->thread, NULL);
+  d->running = false;
+}
+
+static int
 open_readers(struct unpacker *u, struct archive **tar)
 {
-  if (u->comp != UNPACK_PLAIN) {
-    u->outer = archive_read_new();
-    int r = u->comp == UNPACK_GZIP ? archive_read_support_filter_gzip(u->outer)
-                                   : archive_read_support_filter_zstd(u->outer);
-    if (r != ARCHIVE_OK || archive_read_support_format_raw(u->outer) != ARCHIVE_OK ||
-        archive_read_open(u->outer, u, NULL, outer_read, NULL) != ARCHIVE_OK)
-      return cut_error(u->err, 0, "open %s decoder: %s", compression_name(u->comp),
-                       archive_error_string(u->outer));
+  struct decoder *d = &u->dec;
+  if (d->comp != UNPACK_PLAIN) {
+    d->outer = archive_read_new();
+    int r = d->comp == UNPACK_GZIP ? archive_read_support_filter_gzip(d->outer)
+                                   : archive_read_support_filter_zstd(d->outer);
+    if (r != ARCHIVE_OK || archive_read_support_format_raw(d->outer) != ARCHIVE_OK ||
+        archive_read_open(d->outer, d, NULL, outer_read, NULL) != ARCHIVE_OK)
+      return cut_error(u->err, 0, "open %s decoder: %s", compression_name(d->comp),
+                       archive_error_string(d->outer));
     struct archive_entry *raw;
-    if (archive_read_next_header(u->outer, &raw) != ARCHIVE_OK)
-      return cut_error(u->err, 0, "%s: %s", compression_name(u->comp),
-                       u->failed ? u->err->msg : archive_error_string(u->outer));
+    if (archive_read_next_header(d->outer, &raw) != ARCHIVE_OK)
+      return cut_error(u->err, 0, "%s: %s", compression_name(d->comp),
+                       d->failed ? d->err.msg : archive_error_string(d->outer));
   }
+  if (decoder_start(u) < 0)
+    return -1;
   *tar = archive_read_new();
   if (archive_read_support_format_tar(*tar) != ARCHIVE_OK ||
       archive_read_open(*tar, u, NULL, tar_read, NULL) != ARCHIVE_OK) {
@@ -1074,13 +1437,14 @@ extract(struct unpacker *u)
   }
   if (r == 0)
     r = drain_trailing(u);
+  decoder_stop(&u->dec); /* before the tar reader goes: it may hold a slot */
   if (r == 0)
     r = apply_dir_times(u);
   if (tar)
     archive_read_free(tar);
-  if (u->outer)
-    archive_read_free(u->outer);
-  u->outer = NULL;
+  if (u->dec.outer)
+    archive_read_free(u->dec.outer);
+  u->dec.outer = NULL;
   return r;
 }
 
@@ -1096,34 +1460,52 @@ unpack_layer_fd(int fd, int target_fd, const unpack_opts *opts, unpack_stats *st
               TA_STR("digest", opts->digest ? opts->digest : ""),
               TA_STR("mode", opts->mode == UNPACK_OVERLAY ? "overlay" : "flatten"),
               TA_STR("media_type", opts->media_type ? opts->media_type : ""));
+  cut_sha256 hash = {0};
   struct unpacker u = {
       .opts = opts,
       .stats = stats,
       .err = err,
       .root = geteuid() == 0,
       .root_fd = target_fd,
-      .in_fd = fd,
-      .max_bytes = opts->max_bytes ? opts->max_bytes : UNPACK_DEFAULT_MAX_BYTES,
-      .max_ratio = opts->max_ratio ? opts->max_ratio : UNPACK_DEFAULT_MAX_RATIO,
   };
+  struct decoder *d = &u.dec;
+  d->in_fd = fd;
+  d->hash = &hash;
+  d->cancel_fd = eventfd(0, EFD_CLOEXEC);
+  d->max_bytes = opts->max_bytes ? opts->max_bytes : UNPACK_DEFAULT_MAX_BYTES;
+  d->max_ratio = opts->max_ratio ? opts->max_ratio : UNPACK_DEFAULT_MAX_RATIO;
+  struct stat in_st;
+  d->in_pollable = fstat(fd, &in_st) == 0 && !S_ISREG(in_st.st_mode) && !S_ISBLK(in_st.st_mode);
+  pthread_mutex_init(&d->mu, NULL);
+  pthread_cond_init(&d->cond, NULL);
   u.cur_fd[0] = target_fd;
-  u.buf = malloc(READ_BUF);
-  int r = u.buf ? cut_sha256_init(&u.hash, err) : cut_error(err, ENOMEM, "unpack");
+  d->buf = malloc(READ_BUF);
+  int r = d->buf ? cut_sha256_init(&hash, err) : cut_error(err, ENOMEM, "unpack");
   if (r == 0) {
     r = extract(&u);
-    cut_sha256_final(&u.hash, stats->diff_id);
+    decoder_stop(d);
+    cut_sha256_final(&hash, stats->diff_id);
   }
+  stats->bytes = d->bytes;
+  stats->compressed_bytes = d->compressed;
   if (r == 0 && opts->diff_id && strcmp(opts->diff_id, stats->diff_id) != 0)
     r = cut_error(err, 0, "uncompressed digest %s does not match the config's diff_id %s",
                   stats->diff_id, opts->diff_id);
   if (r == 0 && !opts->no_sync && syncfs(target_fd) < 0)
     r = cut_error(err, errno, "syncfs");
+  pool_stop(&u);
   cursor_reset(&u, 0);
   set_free(&u.created);
   for (size_t i = 0; i < u.n_dirs; i++)
     free(u.dirs[i].path);
   free(u.dirs);
-  free(u.buf);
+  free(d->buf);
+  for (int i = 0; i < RING_SLOTS; i++)
+    free(d->slot[i]);
+  if (d->cancel_fd >= 0)
+    close(d->cancel_fd);
+  pthread_cond_destroy(&d->cond);
+  pthread_mutex_destroy(&d->mu);
   if (r < 0 && opts->digest)
     cut_wrap(err, "layer %s", opts->digest);
   trace_end(&sp, r < 0 ? err : NULL, TA_INT("files", stats->files), TA_INT("bytes", stats->bytes),

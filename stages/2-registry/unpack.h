@@ -9,6 +9,11 @@
  * syscalls relative to that parent fd, never by path.  libarchive only
  * decodes; it never writes to disk.
  *
+ * Each call runs three short-lived helper threads (one inflating and
+ * hashing, two allocating O_TMPFILE inodes ahead of the extraction) and
+ * joins them before it returns; it is safe to call from several threads
+ * at once on different targets.
+ *
  * The compression is detected from the first bytes (gzip 1f 8b, zstd
  * 28 b5 2f fd, else plain tar); a media type that says otherwise is an
  * error.  The uncompressed stream is hashed as it is decoded and compared

@@ -14,24 +14,41 @@
  * header arrived and redirects again to the real registry (--upstream).
  * /v2/loop/... redirects to itself forever.
  *
+ * Flaky mode (--flaky BLOBDIR --upstream URL): a registry whose network
+ * fails.  Manifests are redirected to the real registry; blobs are served
+ * from BLOBDIR/<hex> (an OCI layout's blobs/sha256), and the repository's
+ * first path component says how the first GET of each blob goes wrong:
+ *   reset/...    half the body, then the connection is cut; then Range is
+ *                honoured (206 + Content-Range)
+ *   stall/...    half the body, then nothing until the client gives up;
+ *                then Range is honoured
+ *   norange/...  cut like reset/, then every GET gets the whole blob (200)
+ *   broken/...   every GET of a blob over 4 KiB is cut halfway
+ *
  * Every request is logged to --log as one line: "PORT METHOD PATH auth=yes|no
- * scope=...".  Test helper only: not installed, not part of cutaway. */
+ * scope=..." (flaky mode: "PORT GET PATH range=bytes=N-|-").  Test helper
+ * only: not installed, not part of cutaway. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static struct {
-  const char *issuer, *service, *user, *log, *upstream;
+  const char *issuer, *service, *user, *log, *upstream, *flaky;
   EVP_PKEY *key;
   char *x5c; /* base64 DER of the certificate */
   int port_b;
@@ -298,11 +315,137 @@ on_evil(struct MHD_Connection *conn, unsigned port, const char *method, const ch
   return reply(conn, 307, NULL, "", "Location", loc);
 }
 
+/* ---- flaky mode ------------------------------------------------------ */
+
+struct blob_body {
+  int fd;
+  uint64_t base;   /* the response body starts at this blob offset (Range) */
+  uint64_t end;    /* blob size */
+  uint64_t cut_at; /* blob offset where the body breaks, UINT64_MAX never */
+  int stall;       /* at cut_at: wait for the client to give up, then close */
+  int sock;        /* the connection's socket (stall: to see the client leave) */
+};
+
+static ssize_t
+blob_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+  struct blob_body *b = cls;
+  uint64_t off = b->base + pos;
+  if (off >= b->cut_at) {
+    for (int i = 0; b->stall && i < 600; i++) { /* at most 60 s */
+      struct pollfd p = {.fd = b->sock, .events = POLLRDHUP};
+      if (b->sock < 0 || poll(&p, 1, 100) != 0)
+        break; /* the client closed (or we cannot tell) */
+    }
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+  }
+  uint64_t stop = b->cut_at < b->end ? b->cut_at : b->end;
+  size_t want = stop - off < max ? (size_t)(stop - off) : max;
+  ssize_t n = pread(b->fd, buf, want, (off_t)off);
+  return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void
+blob_free(void *cls)
+{
+  struct blob_body *b = cls;
+  close(b->fd);
+  free(b);
+}
+
+/* Has this key been seen before?  Records it. */
+static int
+seen_before(const char *key)
+{
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  static char seen[256][160];
+  static int n;
+  int found = 0;
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < n && !found; i++)
+    found = strcmp(seen[i], key) == 0;
+  if (!found && n < 256)
+    snprintf(seen[n++], sizeof seen[0], "%s", key);
+  pthread_mutex_unlock(&mu);
+  return found;
+}
+
+static enum MHD_Result
+on_flaky(struct MHD_Connection *conn, unsigned port, const char *method, const char *url)
+{
+  const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Range");
+  log_line("%u %s %s range=%s", port, method, url, range ? range : "-");
+  if (strcmp(url, "/v2/") == 0)
+    return reply(conn, 200, "application/json", "{}", NULL, NULL);
+  const char *blob = strstr(url, "/blobs/sha256:");
+  if (!blob || strcmp(method, "GET") != 0) {
+    char loc[4096];
+    snprintf(loc, sizeof loc, "%s%s", cfg.upstream, url);
+    return reply(conn, 307, NULL, "", "Location", loc);
+  }
+  const char *hex = blob + strlen("/blobs/sha256:");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%.64s", cfg.flaky, hex);
+  struct blob_body *b = calloc(1, sizeof *b);
+  struct stat st;
+  b->fd = strlen(hex) == 64 && !strchr(hex, '/') ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  if (b->fd < 0 || fstat(b->fd, &st) < 0) {
+    if (b->fd >= 0)
+      close(b->fd);
+    free(b);
+    return reply(conn, 404, "application/json",
+                 "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown\"}]}", NULL,
+                 NULL);
+  }
+  b->end = (uint64_t)st.st_size;
+  b->cut_at = UINT64_MAX;
+  b->sock = -1;
+  char mode[16], key[160];
+  snprintf(mode, sizeof mode, "%.15s", url + 4);
+  char *slash = strchr(mode, '/');
+  if (slash)
+    *slash = '\0'; /* "reset", "stall"... */
+  snprintf(key, sizeof key, "%s:%.64s", mode, hex);
+  int first = !seen_before(key);
+  if ((strcmp(mode, "broken") == 0 && b->end > 4096) ||
+      (first && (strcmp(mode, "reset") == 0 || strcmp(mode, "stall") == 0 ||
+                 strcmp(mode, "norange") == 0))) {
+    b->cut_at = b->end / 2;
+    b->stall = strcmp(mode, "stall") == 0;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    b->sock = ci ? ci->connect_fd : -1;
+  }
+  uint64_t start = 0;
+  unsigned long long from;
+  if (range && strcmp(mode, "norange") != 0 && sscanf(range, "bytes=%llu-", &from) == 1 &&
+      from < b->end)
+    start = from;
+  b->base = start;
+  struct MHD_Response *r =
+      MHD_create_response_from_callback(b->end - start, 32 * 1024, blob_read, b, blob_free);
+  MHD_add_response_header(r, "Content-Type", "application/octet-stream");
+  MHD_add_response_header(r, "Docker-Content-Digest", blob + strlen("/blobs/"));
+  unsigned code = 200;
+  if (start) {
+    char cr[128];
+    snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)start,
+             (unsigned long long)b->end - 1, (unsigned long long)b->end);
+    MHD_add_response_header(r, "Content-Range", cr);
+    code = 206;
+  }
+  enum MHD_Result ret = MHD_queue_response(conn, code, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
         const char *version, const char *upload_data, size_t *upload_size, void **state)
 {
   unsigned port = (unsigned)(uintptr_t)cls;
+  if (cfg.flaky)
+    return on_flaky(conn, port, method, url);
   if (cfg.upstream)
     return on_evil(conn, port, method, url);
   if (strcmp(url, "/token") == 0 && strcmp(method, "GET") == 0)
@@ -320,8 +463,13 @@ serve(const char *hostport)
     return NULL;
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   inet_pton(AF_INET, host, &sa.sin_addr);
-  return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, handler,
-                          (void *)(uintptr_t)port, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+  /* Flaky mode stalls inside a response: one thread per connection, so a
+   * stalled body does not hold up the other transfers. */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+  if (cfg.flaky)
+    flags |= MHD_USE_THREAD_PER_CONNECTION;
+  return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, (void *)(uintptr_t)port,
+                          MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
 }
 
 int
@@ -347,10 +495,12 @@ main(int argc, char **argv)
       cfg.port_b = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--upstream"))
       cfg.upstream = argv[i + 1];
+    else if (!strcmp(argv[i], "--flaky"))
+      cfg.flaky = argv[i + 1];
   }
   if (!listen || (!cfg.upstream && (!key || !cert))) {
     fprintf(stderr, "usage: registry_tokend --listen HOST:PORT (--key K --cert C | --evil PORT_B "
-                    "--upstream URL) [--user U:P] [--log FILE]\n");
+                    "--upstream URL | --flaky BLOBDIR --upstream URL) [--user U:P] [--log FILE]\n");
     return 2;
   }
   if (key && load_keys(key, cert) < 0) {
@@ -358,12 +508,12 @@ main(int argc, char **argv)
     return 1;
   }
   struct MHD_Daemon *a = serve(listen), *b = NULL;
-  if (cfg.upstream) {
+  if (cfg.upstream && !cfg.flaky) {
     char hp[64];
     snprintf(hp, sizeof hp, "127.0.0.1:%d", cfg.port_b);
     b = serve(hp);
   }
-  if (!a || (cfg.upstream && !b)) {
+  if (!a || (cfg.upstream && !cfg.flaky && !b)) {
     fprintf(stderr, "registry_tokend: cannot listen: %s\n", strerror(errno));
     return 1;
   }

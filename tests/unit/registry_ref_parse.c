@@ -39,6 +39,7 @@ bad(const char *in, const char *why_substr)
 int
 main(void)
 {
+  setenv("CUTAWAY_TRACE", "off", 1); /* no trace is checked here */
   char buf[300];
   norm("busybox", "docker.io/library/busybox:latest");
   norm("busybox:1.36", "docker.io/library/busybox:1.36");
