@@ -10,3 +10,10 @@ for s in docs/scenarios/*.sh; do
   echo "docs: $(basename "$s")" >&2
   bash "$s"
 done
+
+# The architecture graph drawn from what the scenarios above really did:
+# components, and calls between them with counts, p50/p95 and errors.
+cat docs/img/*-trace.jsonl >docs/img/all-scenarios.jsonl
+bin/cutaway-trace arch --file docs/img/all-scenarios.jsonl -o docs/img/architecture.svg
+rm -f docs/img/all-scenarios.jsonl
+echo "docs: wrote docs/img/architecture.svg" >&2
