@@ -43,6 +43,12 @@ is "$(ev 'select(.name == "capset" and .ev == "begin") | .attrs.effective')" '"0
   "capset carries the resulting sets"
 like "$(ev 'select(.name == "seccomp.load" and .ev == "begin") | .attrs.rules')" '^[1-9]' \
   "seccomp.load carries its rule count"
+n_bpf=$(ev 'select(.name == "seccomp.compile" and .ev == "end") | .attrs.instructions')
+like "$n_bpf" '^[1-9]' "seccomp.compile, by the runtime, ends with its BPF instruction count"
+is "$(ev 'select(.name == "seccomp.load" and .ev == "begin") | .attrs.instructions')" "$n_bpf" \
+  "seccomp.load loads that very program"
+is "$(grep -x -E 'seccomp.compile|clone' <<<"$names" | head -1)" "seccomp.compile" \
+  "the BPF program is generated before the clone"
 is "$(ev 'select(.name == "execve" and .ev == "begin") | .attrs.argv' | jq -c .)" '["/probe","hostname"]' \
   "execve carries argv"
 is "$(ev 'select(.name == "execve" and .ev == "end")' | wc -l)" "0" \

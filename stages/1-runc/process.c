@@ -380,7 +380,7 @@ static bool
 seccomp_needs_admin(const rc_process *p, const rc_seccomp *sc)
 {
   bool keeps_admin = !p->have_caps || (p->caps[RC_CAP_EFFECTIVE] & (1ULL << CAP_SYS_ADMIN));
-  return sc != NULL && sc->ctx != NULL && !p->no_new_privileges && !keeps_admin;
+  return sc != NULL && rc_seccomp_active(sc) && !p->no_new_privileges && !keeps_admin;
 }
 
 int

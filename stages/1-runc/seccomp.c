@@ -4,8 +4,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "trace.h"
@@ -162,9 +169,12 @@ add_entry(rc_seccomp *sc, const cJSON *entry, uint32_t default_action, cut_err *
   return 0;
 }
 
+/* Each flag is set on the libseccomp filter too: that is where a kernel
+ * or libseccomp without it says so, at create. */
 static int
-parse_flags(scmp_filter_ctx ctx, const cJSON *flags, cut_err *err)
+parse_flags(rc_seccomp *sc, const cJSON *flags, cut_err *err)
 {
+  scmp_filter_ctx ctx = sc->ctx;
   const cJSON *it;
   cJSON_ArrayForEach(it, flags)
   {
@@ -172,13 +182,16 @@ parse_flags(scmp_filter_ctx ctx, const cJSON *flags, cut_err *err)
       return cut_error(err, 0, "flags: expected strings");
     const char *f = it->valuestring;
     int r = 0;
-    if (strcmp(f, "SECCOMP_FILTER_FLAG_LOG") == 0)
+    if (strcmp(f, "SECCOMP_FILTER_FLAG_LOG") == 0) {
       r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
-    else if (strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+      sc->flags |= SECCOMP_FILTER_FLAG_LOG;
+    } else if (strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) {
       r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
-    else if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+      sc->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    } else if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") == 0) {
       r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-    else
+      sc->flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    } else
       return cut_error(err, 0, "unknown flag \"%s\"", f);
     if (r < 0)
       return cut_error(err, -r, "flag %s", f);
@@ -215,7 +228,7 @@ build(const cJSON *profile, rc_seccomp *sc, cut_err *err)
       return -1;
   }
   if (json_get_array(profile, "flags", "flags", false, &arr, err) < 0 ||
-      parse_flags(sc->ctx, arr, err) < 0)
+      parse_flags(sc, arr, err) < 0)
     return -1;
   if (json_get_array(profile, "syscalls", "syscalls", false, &arr, err) < 0)
     return -1;
@@ -229,30 +242,89 @@ build(const cJSON *profile, rc_seccomp *sc, cut_err *err)
   return 0;
 }
 
+/* libseccomp writes the program it would load, a raw array of struct
+ * sock_filter, to an fd: a memfd, read back whole (no size limit, unlike
+ * a pipe, whose reader would have to run alongside). */
+static int
+export_bpf(rc_seccomp *sc, cut_err *err)
+{
+  int fd = memfd_create("cutaway-seccomp-bpf", MFD_CLOEXEC);
+  if (fd < 0)
+    return cut_error(err, errno, "memfd_create");
+  int r = seccomp_export_bpf(sc->ctx, fd);
+  struct stat st;
+  ssize_t n;
+  if (r < 0) {
+    cut_error(err, -r, "generate the BPF program");
+  } else if (fstat(fd, &st) < 0) {
+    r = cut_error(err, errno, "fstat the BPF program");
+  } else if (st.st_size == 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
+             st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    r = cut_error(err, EINVAL, "BPF program of %lld bytes", (long long)st.st_size);
+  } else if ((sc->prog = malloc((size_t)st.st_size)) == NULL) {
+    r = cut_error(err, ENOMEM, "BPF program");
+  } else if ((n = pread(fd, sc->prog, (size_t)st.st_size, 0)) != st.st_size) {
+    r = cut_error(err, n < 0 ? errno : EIO, "read the BPF program");
+  } else {
+    sc->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+  }
+  close(fd);
+  return r < 0 ? -1 : 0;
+}
+
+/* The BPF generation is the slow part (milliseconds for Docker's
+ * profile): done here, once, it is off the path from `start` to execve. */
+static int
+compile(rc_seccomp *sc, cut_err *err)
+{
+  trace_span sp;
+  trace_begin(&sp, TRACE_INTERNAL, "seccomp.compile", TA_INT("rules", sc->rules));
+  if (export_bpf(sc, err) < 0) {
+    trace_end(&sp, err);
+    return -1;
+  }
+  trace_end(&sp, NULL, TA_INT("instructions", sc->len));
+  /* The program is all the init needs: the libseccomp filter can go. */
+  seccomp_release(sc->ctx);
+  sc->ctx = NULL;
+  return 0;
+}
+
 int
 rc_seccomp_build(const cJSON *profile, rc_seccomp *sc, cut_err *err)
 {
   memset(sc, 0, sizeof *sc);
   if (profile == NULL)
     return 0;
-  if (build(profile, sc, err) < 0) {
+  if (build(profile, sc, err) < 0 || compile(sc, err) < 0) {
     rc_seccomp_free(sc);
     return cut_wrap(err, "linux.seccomp");
   }
   return 0;
 }
 
+bool
+rc_seccomp_active(const rc_seccomp *sc)
+{
+  return sc->prog != NULL;
+}
+
+/* What seccomp_load would do, minus the BPF generation: seccomp(2) with
+ * the profile's flags (no_new_privs is process.c's business). */
 int
 rc_seccomp_load(rc_seccomp *sc, cut_err *err)
 {
-  if (sc->ctx == NULL)
+  if (sc->prog == NULL)
     return 0;
+  struct sock_fprog fprog = {.len = sc->len, .filter = sc->prog};
   trace_span sp;
   trace_begin(&sp, TRACE_SYSCALL, "seccomp.load", TA_INT("rules", sc->rules),
-              TA_STR("default_action", sc->default_action), TA_INT("skipped", sc->skipped));
-  int r = seccomp_load(sc->ctx);
-  if (r < 0) {
-    cut_error(err, -r, "load seccomp filter");
+              TA_INT("instructions", sc->len), TA_STR("default_action", sc->default_action),
+              TA_INT("skipped", sc->skipped));
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, sc->flags, &fprog);
+  if (r != 0) {
+    /* With TSYNC, a positive value is the thread that could not follow. */
+    cut_error(err, r < 0 ? errno : ESRCH, "load seccomp filter");
     trace_end(&sp, err);
     return -1;
   }
@@ -266,4 +338,7 @@ rc_seccomp_free(rc_seccomp *sc)
   if (sc->ctx)
     seccomp_release(sc->ctx);
   sc->ctx = NULL;
+  free(sc->prog);
+  sc->prog = NULL;
+  sc->len = 0;
 }

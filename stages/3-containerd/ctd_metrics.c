@@ -51,7 +51,7 @@ static void
 add(cJSON *o, const char *k, long long v)
 {
   if (v >= (1LL << 62))
-    v = -1, cJSON_AddNumberToObject(o, k, -1);
+    cJSON_AddNumberToObject(o, k, -1);
   else if (v >= 0)
     cJSON_AddNumberToObject(o, k, (double)v);
 }

@@ -194,7 +194,7 @@ ctd_snap_commit_new(ctd *c, const char *key, const char *parent,
   trace_span sp;
   trace_begin(&sp, TRACE_INTERNAL, "snapshot.commit", TA_STR("key", key),
               TA_STR("parent", parent ? parent : ""));
-  long num;
+  long num = -1;
   int r = snap_new_dir(c, false, &num, err);
   if (r == 0) {
     char fs[PATH_MAX];
@@ -210,6 +210,10 @@ ctd_snap_commit_new(ctd *c, const char *key, const char *parent,
   ctd_snap *s = NULL;
   if (r == 0) {
     s = calloc(1, sizeof *s);
+    if (s == NULL)
+      r = cut_error(err, ENOMEM, "snapshot %s", key);
+  }
+  if (r == 0) {
     ctd_fmt(s->key, sizeof s->key, "%s", key);
     ctd_fmt(s->parent, sizeof s->parent, "%s", parent ? parent : "");
     s->kind = SNAP_COMMITTED;
@@ -217,9 +221,10 @@ ctd_snap_commit_new(ctd *c, const char *key, const char *parent,
     ctd_now_rfc3339(s->created);
     r = write_info(c, s, err);
   }
-  if (r < 0) {
+  if (r != 0 || s == NULL) {
     free(s);
-    snap_discard_dir(c, num);
+    if (num >= 0)
+      snap_discard_dir(c, num);
   } else {
     pthread_mutex_lock(&c->lock);
     s->next = c->snaps;
@@ -332,7 +337,7 @@ int
 ctd_snap_mount(ctd *c, const char *key, const char *target, bool volatile_upper, cut_err *err)
 {
   char opts[4096];
-  int nlower;
+  int nlower = 0;
   if (ctd_snap_mount_options(c, key, true, opts, sizeof opts - 16, &nlower, err) < 0)
     return -1;
   if (volatile_upper && strstr(opts, "upperdir="))

@@ -174,7 +174,11 @@ cmd_images(int argc, char **argv)
       return fail(&err);
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(out, "images"))
-        printf("%s\n", cJSON_GetObjectItem(it, "name")->valuestring);
+    {
+      const cJSON *name = cJSON_GetObjectItem(it, "name");
+      if (cJSON_IsString(name))
+        printf("%s\n", name->valuestring);
+    }
     cJSON_Delete(out);
     return 0;
   }

@@ -247,9 +247,17 @@ read_all(int fd, char **out)
 {
   size_t cap = 4096, len = 0;
   char *buf = malloc(cap);
+  if (buf == NULL)
+    return -1;
   for (;;) {
-    if (len + 1024 > cap)
-      buf = realloc(buf, cap *= 2);
+    if (len + 1024 > cap) {
+      char *nb = realloc(buf, cap *= 2);
+      if (nb == NULL) {
+        free(buf);
+        return -1;
+      }
+      buf = nb;
+    }
     ssize_t n = read(fd, buf + len, cap - len - 1);
     if (n < 0 && errno == EINTR)
       continue;
@@ -380,7 +388,12 @@ log_line(const char *stream, const char *data, size_t len)
   if (text == NULL)
     return;
   size_t n = strlen(text);
-  text = realloc(text, n + 2);
+  char *grown = realloc(text, n + 2);
+  if (grown == NULL) {
+    free(text);
+    return;
+  }
+  text = grown;
   text[n] = '\n';
   /* One write(2) per record into an O_APPEND file: stdout and stderr lines
    * never interleave inside a record. */

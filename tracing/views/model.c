@@ -235,7 +235,7 @@ const char *
 tr_attr_str(const tr_span *s, const char *key)
 {
   const cJSON *v = s->attrs ? cJSON_GetObjectItemCaseSensitive(s->attrs, key) : NULL;
-  return (v != NULL && cJSON_IsString(v)) ? v->valuestring : NULL;
+  return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 enum tr_lane
