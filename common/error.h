@@ -30,12 +30,16 @@ void cut_error_fill(cut_err *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* A (GNU statement-expression) macro, so the -1 is visible at each call
  * site and to the analyzers, and a bare call needs no (void). */
+// clang-format off
 #define cut_error(...) ({ cut_error_fill(__VA_ARGS__); -1; })
+// clang-format on
 
 /* Prepend context to an error already filled: "ctx: <old message>".
  * Returns -1.  A NULL err is allowed and ignored. */
 void cut_wrap_fill(cut_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// clang-format off
 #define cut_wrap(...) ({ cut_wrap_fill(__VA_ARGS__); -1; })
+// clang-format on
 
 /* Reset to "no error". */
 void cut_err_clear(cut_err *err);

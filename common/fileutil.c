@@ -131,7 +131,8 @@ cut_write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 }
 
 int
-cut_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, cut_err *err) {
+cut_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, cut_err *err)
+{
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
     return cut_error(err, ENAMETOOLONG, "write %s", path);

@@ -44,8 +44,8 @@ int cg_detect(const char *root, cg_layout *out, cut_err *err);
 /* Resolve linux.cgroupsPath: absolute paths are taken as they are (below
  * each hierarchy's root), relative ones are placed under "/cutaway", and
  * none gives "/cutaway/<id>".  Rejects ".." components. */
-int cg_resolve_path(const char *cgroups_path, const char *container_id, char *out,
-                    size_t out_len, cut_err *err);
+int cg_resolve_path(const char *cgroups_path, const char *container_id, char *out, size_t out_len,
+                    cut_err *err);
 
 /* Create the cgroup (every needed controller on v1), apply `resources`
  * (linux.resources, may be NULL) and move `pid` into it.  On failure nothing

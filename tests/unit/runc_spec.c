@@ -47,7 +47,8 @@ test_spec(void)
              -1, "an unknown namespace type fails");
   tap_is_str(e.msg, "linux.namespaces: unknown namespace type \"foo\"", "... and names it");
   rc_spec_free(&s);
-  tap_is_int(parse("{" BASE "}", &s, &e), 0, "no mount namespace is allowed (the runtime's is inherited)");
+  tap_is_int(parse("{" BASE "}", &s, &e), 0,
+             "no mount namespace is allowed (the runtime's is inherited)");
   rc_spec_free(&s);
   tap_is_int(parse("{" BASE
                    ",\"hostname\":\"h\",\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}",
