@@ -26,6 +26,9 @@ LINT_SRCS  :=
 
 all: everything
 
+# Keep the objects of test programs (make would delete them as intermediates).
+.SECONDARY:
+
 # Rules in module.mk files name $$(LIBS) as a prerequisite: expanded a second
 # time, after every module has added its library.
 .SECONDEXPANSION:

@@ -49,16 +49,21 @@ own_procs_file(char *out, size_t len)
   return -1;
 }
 
+/* The caller's span, so the warm-up write is drawn inside the command that
+ * started it rather than as a trace of its own (trace spans are per thread). */
+static char warm_parent[TRACEPARENT_LEN];
+
 static __attribute__((noreturn)) void *
 warm(void *arg)
 {
-  (void)arg;
+  const char *parent = arg;
   char path[1024], pid[16];
   if (own_procs_file(path, sizeof path) == 0) {
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     trace_span sp;
-    trace_begin(&sp, TRACE_SYSCALL, "cgroup.write", TA_STR("path", path), TA_STR("value", pid),
-                TA_STR("why", "rcu_sync warm-up: the next cgroup move will not wait"));
+    trace_begin_remote(&sp, TRACE_SYSCALL, "cgroup.write", parent, TA_STR("path", path),
+                       TA_STR("value", pid),
+                       TA_STR("why", "rcu_sync warm-up: the next cgroup move will not wait"));
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     ssize_t w = -1;
     if (fd >= 0) {
@@ -86,6 +91,7 @@ rc_cgroup_warm_start(void)
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 64 * 1024);
-  pthread_create(&t, &attr, warm, NULL);
+  bool have_parent = trace_traceparent(NULL, warm_parent);
+  pthread_create(&t, &attr, warm, have_parent ? warm_parent : NULL);
   pthread_attr_destroy(&attr);
 }

@@ -222,7 +222,10 @@ write_dot(struct arch *a, const char *path, sbuf *o)
             "digraph arch {\n  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=12, "
             "labelloc=t, label=\"architecture from %llu requests in ",
             (unsigned long long)a->requests);
-  dot_name(o, path);
+  /* The file's base name only: the label must not depend on where the
+   * checkout lives (goldens, docs). */
+  const char *base = strrchr(path, '/');
+  dot_name(o, base ? base + 1 : path);
   sb_puts(o, "\"];\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", "
              "fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n");
   bool used[ARCH_MAX_NODES] = {0};
