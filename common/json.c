@@ -26,7 +26,9 @@ json_parse(const char *buf, size_t len, const char *what, cJSON **out, cut_err *
   /* Allow trailing whitespace (a file's final newline), nothing else. */
   while (end && end < buf + len && strchr(" \t\r\n", *end) && *end)
     end++;
-  if (end && end < buf + len && *end != '\0') {
+  /* A NUL inside the buffer is trailing data too: a body of "{}\0garbage"
+   * must not pass as "{}". */
+  if (end && end < buf + len) {
     cJSON_Delete(doc);
     return cut_error(err, 0, "%s: trailing data after JSON at byte %zu", what, (size_t)(end - buf));
   }

@@ -49,6 +49,8 @@ main(void)
   cJSON_Delete(d);
   tap_is_int(json_parse("{} x", 4, "doc", &d, &e), -1, "trailing garbage refused");
   tap_ok(strstr(e.msg, "trailing data") != NULL, "trailing garbage error");
+  tap_is_int(json_parse("{}\0garbage", 10, "doc", &d, &e), -1,
+             "data after an embedded NUL is trailing data too");
   tap_is_int(json_parse("{\"a\":", 5, "cfg", &d, &e), -1, "truncated refused");
   tap_ok(strncmp(e.msg, "cfg: invalid JSON", 17) == 0, "invalid JSON names the document");
   return tap_done();
