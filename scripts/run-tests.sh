@@ -13,7 +13,8 @@ done
 scripts=(tests/*.t)
 suite=$(mktemp -d /tmp/cutaway-suite.XXXXXX)
 export CUTAWAY_TRACE=$suite/trace.jsonl
-prove --timer "${units[@]}" "${scripts[@]}"
+# A test that hangs fails after 10 minutes instead of holding up the run.
+prove --timer --exec 'timeout -k 10 600' "${units[@]}" "${scripts[@]}"
 rc=$?
 rm -rf "$suite"
 exit $rc
