@@ -1,4 +1,6 @@
-/* warm.h: start the kernel's slow part of a cgroup move early.
+/* warm.h: start the kernel's slow part of a cgroup move early (the write
+ * itself is common/cgwarm.h; cutaway-containerd does the same before it asks
+ * the shim to create a container).
  *
  * Moving a process into a cgroup (writing its pid to cgroup.procs) takes
  * the kernel's global cgroup_threadgroup_rwsem for writing.  That

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgwarm.h"
 #include "ctd.h"
 #include "digest.h"
 #include "fileutil.h"
@@ -251,6 +252,34 @@ start_monitor(ctd *c, ctd_task *t)
 /* ---- create ---- */
 
 /* Start the shim: it prints its pid once its socket is listening. */
+static void *
+cgroup_warm_thread(void *arg)
+{
+  cut_cgroup_warm_write(arg);
+  free(arg);
+  return NULL;
+}
+
+/* A detached thread does the warm-up write under the current span. */
+static void
+cgroup_warm_async(void)
+{
+  char *tp = malloc(TRACEPARENT_LEN);
+  if (tp == NULL)
+    return;
+  if (!trace_traceparent(NULL, tp)) {
+    free(tp);
+    tp = NULL;
+  }
+  pthread_t th;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&th, &attr, cgroup_warm_thread, tp) != 0)
+    free(tp);
+  pthread_attr_destroy(&attr);
+}
+
 static int
 shim_start(ctd *c, ctd_task *t, const char *runtime, cut_err *err)
 {
@@ -427,6 +456,9 @@ ctd_h_task_create(httpd_req *req, void *ctx)
   if (r < 0)
     goto fail;
 
+  /* The runtime will move the container's init into a cgroup; get the
+   * kernel's RCU wait for that (cgwarm.h) going now, while the shim starts. */
+  cgroup_warm_async();
   if (write_bundle_config(t, spec, &err) < 0 || shim_start(c, t, runtime, &err) < 0)
     goto fail;
   shim_started = true;
