@@ -227,8 +227,12 @@ trace_cmd_path(int argc, char **argv)
   return finish(&a, &out);
 }
 
-int
-trace_cmd_seq(int argc, char **argv)
+/* The verbs that render one request with a plain renderer share this:
+ * load the chosen request, render it, write it where -o says. */
+typedef void (*render_fn)(const tr_model *m, sbuf *out);
+
+static int
+render_request(int argc, char **argv, render_fn plain, render_fn mermaid)
 {
   struct vargs a;
   tr_model m;
@@ -236,26 +240,21 @@ trace_cmd_seq(int argc, char **argv)
   if (r != 0)
     return r < 0 ? 0 : r;
   sbuf out = {0};
-  if (a.mermaid)
-    tv_seq_mermaid(&m, &out);
-  else
-    tv_seq_svg(&m, &out);
+  (a.mermaid && mermaid ? mermaid : plain)(&m, &out);
   tr_model_free(&m);
   return finish(&a, &out);
 }
 
 int
+trace_cmd_seq(int argc, char **argv)
+{
+  return render_request(argc, argv, tv_seq_svg, tv_seq_mermaid);
+}
+
+int
 trace_cmd_timeline(int argc, char **argv)
 {
-  struct vargs a;
-  tr_model m;
-  int r = load_request(argc, argv, &a, &m);
-  if (r != 0)
-    return r < 0 ? 0 : r;
-  sbuf out = {0};
-  tv_timeline_svg(&m, &out);
-  tr_model_free(&m);
-  return finish(&a, &out);
+  return render_request(argc, argv, tv_timeline_svg, NULL);
 }
 
 int
@@ -280,29 +279,13 @@ trace_cmd_html(int argc, char **argv)
 int
 trace_cmd_chrome(int argc, char **argv)
 {
-  struct vargs a;
-  tr_model m;
-  int r = load_request(argc, argv, &a, &m);
-  if (r != 0)
-    return r < 0 ? 0 : r;
-  sbuf out = {0};
-  tv_chrome(&m, &out);
-  tr_model_free(&m);
-  return finish(&a, &out);
+  return render_request(argc, argv, tv_chrome, NULL);
 }
 
 int
 trace_cmd_otlp(int argc, char **argv)
 {
-  struct vargs a;
-  tr_model m;
-  int r = load_request(argc, argv, &a, &m);
-  if (r != 0)
-    return r < 0 ? 0 : r;
-  sbuf out = {0};
-  tv_otlp(&m, &out);
-  tr_model_free(&m);
-  return finish(&a, &out);
+  return render_request(argc, argv, tv_otlp, NULL);
 }
 
 int
