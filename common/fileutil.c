@@ -190,8 +190,12 @@ cut_mkdir_p(const char *path, mode_t mode, cut_err *err)
   return 0;
 }
 
+/* Deeper than this is a hostile tree (a layer of 100k nested dirs), not one
+ * worth a stack overflow. */
+#define RM_RF_MAX_DEPTH 4096
+
 static int
-rm_rf_at(int dirfd, const char *name, dev_t dev, cut_err *err)
+rm_rf_at(int dirfd, const char *name, dev_t dev, int depth, cut_err *err)
 {
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -203,6 +207,8 @@ rm_rf_at(int dirfd, const char *name, dev_t dev, cut_err *err)
   }
   if (st.st_dev != dev)
     return cut_error(err, EBUSY, "remove %s: a mount point (other filesystem)", name);
+  if (depth > RM_RF_MAX_DEPTH)
+    return cut_error(err, ELOOP, "remove %s: too deep", name);
   int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return cut_error(err, errno, "open %s", name);
@@ -216,7 +222,7 @@ rm_rf_at(int dirfd, const char *name, dev_t dev, cut_err *err)
   while (r == 0 && (de = readdir(d)) != NULL) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
-    r = rm_rf_at(fd, de->d_name, dev, err);
+    r = rm_rf_at(fd, de->d_name, dev, depth + 1, err);
   }
   closedir(d);
   if (r < 0)
@@ -227,12 +233,18 @@ rm_rf_at(int dirfd, const char *name, dev_t dev, cut_err *err)
 }
 
 int
-cut_rm_rf(const char *path, cut_err *err)
+cut_rm_rf_at(int dirfd, const char *name, cut_err *err)
 {
   struct stat st;
-  if (lstat(path, &st) < 0)
-    return errno == ENOENT ? 0 : cut_error(err, errno, "stat %s", path);
-  return rm_rf_at(AT_FDCWD, path, st.st_dev, err);
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : cut_error(err, errno, "stat %s", name);
+  return rm_rf_at(dirfd, name, st.st_dev, 0, err);
+}
+
+int
+cut_rm_rf(const char *path, cut_err *err)
+{
+  return cut_rm_rf_at(AT_FDCWD, path, err);
 }
 
 void

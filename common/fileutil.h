@@ -47,6 +47,10 @@ int cut_mkdir_p(const char *path, mode_t mode, cut_err *err);
  * left alone and reported as an error), like `rm -rf --one-file-system`. */
 int cut_rm_rf(const char *path, cut_err *err);
 
+/* The same for `name` relative to the directory fd `dirfd` (never following
+ * a symlink, refusing trees deeper than 4096 levels). */
+int cut_rm_rf_at(int dirfd, const char *name, cut_err *err);
+
 /* Open `path` relative to the directory fd `root_fd`, resolving every
  * component (symlinks, "..") as though root_fd were "/".  Returns an fd. */
 int cut_open_in_root(int root_fd, const char *path, int flags, mode_t mode, cut_err *err);

@@ -15,30 +15,7 @@ peers_busybox >/dev/null || skip_all "busybox-static not installed"
 tap_tmproot
 
 D=$T/ctrd
-mkdir -p "$D"
-cat >"$D/config.toml" <<EOF
-version = 2
-root = "$D/root"
-state = "$D/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp"]
-[grpc]
-  address = "$D/containerd.sock"
-[ttrpc]
-  address = "$D/containerd.sock.ttrpc"
-[debug]
-  address = "$D/debug.sock"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$D/opt"
-EOF
-containerd --config "$D/config.toml" >"$D/containerd.log" 2>&1 &
-cpid=$!
-on_exit "kill $cpid; wait $cpid"
-for _ in $(seq 200); do
-  ctr -a "$D/containerd.sock" version >/dev/null 2>&1 && break
-  sleep 0.05
-done
+peers_containerd "$D"
 ok "containerd is up on its private socket" ctr -a "$D/containerd.sock" version
 
 C="ctr -a $D/containerd.sock -n cutaway"
@@ -106,8 +83,8 @@ grep -q '"name":"pivot_root"' "$CUTAWAY_TRACE"
 is "$?" "0" "and the kernel steps of those containers"
 
 $C images rm "$img" >/dev/null 2>&1
-kill "$cpid"
-wait "$cpid" 2>/dev/null
+kill "$PEERS_CONTAINERD_PID"
+wait "$PEERS_CONTAINERD_PID" 2>/dev/null
 is "$(grep -c " $D" /proc/self/mountinfo)" "0" "no mounts left under containerd's root"
 
 done_testing

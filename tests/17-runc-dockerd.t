@@ -19,30 +19,8 @@ tap_tmproot
 
 D=$T/ctrd
 K=$T/docker
-mkdir -p "$D" "$K"
-cat >"$D/config.toml" <<EOF
-version = 2
-root = "$D/root"
-state = "$D/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp"]
-[grpc]
-  address = "$D/containerd.sock"
-[ttrpc]
-  address = "$D/containerd.sock.ttrpc"
-[debug]
-  address = "$D/debug.sock"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$D/opt"
-EOF
-containerd --config "$D/config.toml" >"$D/containerd.log" 2>&1 &
-cpid=$!
-on_exit "kill $cpid; wait $cpid"
-for _ in $(seq 200); do
-  ctr -a "$D/containerd.sock" version >/dev/null 2>&1 && break
-  sleep 0.05
-done
+mkdir -p "$K"
+peers_containerd "$D"
 
 echo '{}' >"$K/daemon.json"
 dockerd --config-file "$K/daemon.json" --data-root "$K/data" --exec-root "$K/exec" \
@@ -129,8 +107,8 @@ done
 docker rmi -f "$img" >/dev/null 2>&1
 kill "$dpid"
 wait "$dpid" 2>/dev/null
-kill "$cpid"
-wait "$cpid" 2>/dev/null
+kill "$PEERS_CONTAINERD_PID"
+wait "$PEERS_CONTAINERD_PID" 2>/dev/null
 is "$(grep -c " $T" /proc/self/mountinfo)" "0" "no mounts left under the test root"
 
 done_testing

@@ -216,49 +216,6 @@ set_free(struct path_set *s)
   memset(s, 0, sizeof *s);
 }
 
-/* Remove name under dirfd, recursively, never crossing into another
- * filesystem and never following a symlink. */
-static int
-remove_at(int dirfd, const char *name, int depth, cut_err *err)
-{
-  struct stat st;
-  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return errno == ENOENT ? 0 : cut_error(err, errno, "stat %s", name);
-  if (!S_ISDIR(st.st_mode)) {
-    if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
-      return cut_error(err, errno, "unlink %s", name);
-    return 0;
-  }
-  if (depth > 4096)
-    return cut_error(err, ELOOP, "remove %s: too deep", name);
-  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return cut_error(err, errno, "open %s", name);
-  struct stat dst;
-  if (fstat(fd, &dst) == 0 && dst.st_dev != st.st_dev) {
-    close(fd);
-    return cut_error(err, EBUSY, "remove %s: a mount point", name);
-  }
-  DIR *d = fdopendir(fd);
-  if (d == NULL) {
-    close(fd);
-    return cut_error(err, errno, "opendir %s", name);
-  }
-  int r = 0;
-  struct dirent *de;
-  while (r == 0 && (de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    r = remove_at(fd, de->d_name, depth + 1, err);
-  }
-  closedir(d);
-  if (r < 0)
-    return r;
-  if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return cut_error(err, errno, "rmdir %s", name);
-  return 0;
-}
-
 /* ---- the extraction context -------------------------------------------- */
 
 struct dir_times {
@@ -453,7 +410,7 @@ clear_name(struct unpacker *u, int dirfd, const char *name, bool want_dir)
     if (want_dir)
       return 1;
     cursor_invalidate_below(u, dirfd); /* the directory may be on the cursor */
-    return remove_at(dirfd, name, 0, u->err);
+    return cut_rm_rf_at(dirfd, name, u->err);
   }
   if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
     return cut_error(u->err, errno, "unlink %s", name);
@@ -889,7 +846,7 @@ whiteout_flatten(struct unpacker *u, const char *dir, const char *name)
     return -1;
   }
   cursor_invalidate_below(u, dfd); /* the removed tree may be on the cursor */
-  int r = remove_at(dfd, name, 0, u->err);
+  int r = cut_rm_rf_at(dfd, name, u->err);
   if (owned)
     close(dfd);
   return r;
@@ -917,7 +874,7 @@ opaque_flatten(struct unpacker *u, const char *dir)
     char path[PATH_MAX];
     join(path, sizeof path, dir, de->d_name);
     if (!set_contains(&u->created, path))
-      r = remove_at(fd, de->d_name, 0, u->err);
+      r = cut_rm_rf_at(fd, de->d_name, u->err);
   }
   if (d)
     closedir(d);

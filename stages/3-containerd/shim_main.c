@@ -270,14 +270,15 @@ read_all(int fd, char **out)
   return 0;
 }
 
-/* RUNTIME --root R --log B/log.json --log-format json ARGS... as a span
- * "runtime.<verb>"; fails with the runtime's own error message. */
-static int
-run_runtime(const char *verb, const char *const *args, rt_io *io, pid_t *out_pid, cut_err *err)
+/* The runtime's command line exactly as containerd's runc shim builds it
+ * (shared/reference/runtime-calls.txt):
+ *   RUNTIME --root R --log BUNDLE/log.json --log-format json VERB ARGS...
+ * argv has room for 32 entries; logp holds the log path it points to. */
+static void
+runtime_argv(const char *verb, const char *const *args, char *logp, size_t logp_len,
+             const char *argv[32])
 {
-  char logp[PATH_MAX + 16];
-  snprintf(logp, sizeof logp, "%s/log.json", S.bundle);
-  const char *argv[32];
+  snprintf(logp, logp_len, "%s/log.json", S.bundle);
   int n = 0;
   argv[n++] = S.runtime;
   argv[n++] = "--root";
@@ -290,9 +291,19 @@ run_runtime(const char *verb, const char *const *args, rt_io *io, pid_t *out_pid
   for (int i = 0; args && args[i] && n < 31; i++)
     argv[n++] = args[i];
   argv[n] = NULL;
+}
+
+/* RUNTIME --root R --log B/log.json --log-format json ARGS... as a span
+ * "runtime.<verb>"; fails with the runtime's own error message. */
+static int
+run_runtime(const char *verb, const char *const *args, rt_io *io, pid_t *out_pid, cut_err *err)
+{
+  char logp[PATH_MAX + 16];
+  const char *argv[32];
+  runtime_argv(verb, args, logp, sizeof logp, argv);
   char name[64], cmdline[1024] = "";
   snprintf(name, sizeof name, "runtime.%s", verb);
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; argv[i] != NULL; i++) {
     size_t l = strlen(cmdline);
     snprintf(cmdline + l, sizeof cmdline - l, "%s%s", i ? " " : "", argv[i]);
   }
@@ -829,20 +840,8 @@ run_with_console(const char *verb, const char *const *args, stdio_setup *s, int 
                  cut_err *err)
 {
   char logp[PATH_MAX + 16];
-  snprintf(logp, sizeof logp, "%s/log.json", S.bundle);
   const char *argv[32];
-  int n = 0;
-  argv[n++] = S.runtime;
-  argv[n++] = "--root";
-  argv[n++] = S.runtime_root;
-  argv[n++] = "--log";
-  argv[n++] = logp;
-  argv[n++] = "--log-format";
-  argv[n++] = "json";
-  argv[n++] = verb;
-  for (int i = 0; args[i] && n < 31; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
+  runtime_argv(verb, args, logp, sizeof logp, argv);
   char name[64];
   snprintf(name, sizeof name, "runtime.%s", verb);
   trace_span sp;

@@ -70,3 +70,38 @@ peers_image_tar() {
   tar -C "$work/tar" -cf "$out" manifest.json "$cfgsha.json" layer
   rm -rf "$work"
 }
+
+# peers_containerd DIR: Debian's containerd with its root, state, sockets and
+# config all under DIR (no CRI plugin, only the overlay snapshotter), started
+# in the background and stopped by PID at exit (on_exit).  Waits until
+# `ctr version` answers on DIR/containerd.sock (10 s at most).  Its pid is
+# left in PEERS_CONTAINERD_PID.
+peers_containerd() {
+  local d=$1
+  mkdir -p "$d"
+  cat >"$d/config.toml" <<TOML
+version = 2
+root = "$d/root"
+state = "$d/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp"]
+[grpc]
+  address = "$d/containerd.sock"
+[ttrpc]
+  address = "$d/containerd.sock.ttrpc"
+[debug]
+  address = "$d/debug.sock"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$d/opt"
+TOML
+  containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+  PEERS_CONTAINERD_PID=$!
+  on_exit "kill $PEERS_CONTAINERD_PID; wait $PEERS_CONTAINERD_PID"
+  local i
+  for ((i = 0; i < 200; i++)); do
+    ctr -a "$d/containerd.sock" version >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  return 1
+}
