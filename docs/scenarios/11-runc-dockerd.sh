@@ -17,24 +17,8 @@ peers_busybox >/dev/null || skip "busybox-static not installed"
 tap_tmproot
 
 D=$T/ctrd K=$T/docker
-mkdir -p "$D" "$K"
-cat >"$D/config.toml" <<EOF
-version = 2
-root = "$D/root"
-state = "$D/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$D/containerd.sock"
-[ttrpc]
-  address = "$D/containerd.sock.ttrpc"
-[debug]
-  address = "$D/debug.sock"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$D/opt"
-EOF
-containerd --config "$D/config.toml" >"$D/log" 2>&1 &
-cpid=$!
-on_exit "kill $cpid; wait $cpid"
+mkdir -p "$K"
+peers_containerd "$D" || { echo "11-runc-dockerd: containerd did not start" >&2; exit 1; }
 echo '{}' >"$K/daemon.json"
 dockerd --config-file "$K/daemon.json" --data-root "$K/data" --exec-root "$K/exec" \
   -H "unix://$K/docker.sock" --pidfile "$K/docker.pid" --containerd "$D/containerd.sock" \
