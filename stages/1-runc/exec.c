@@ -37,6 +37,7 @@
 #include "proc.h"
 #include "process.h"
 #include "seccomp.h"
+#include "seccomp_cache.h"
 #include "spec.h"
 #include "state.h"
 #include "trace.h"
@@ -676,6 +677,27 @@ exec_launch(exec_ctx *x, const exec_opts *o, pid_t *init_pid, cut_err *err)
   return 0;
 }
 
+/* The container's seccomp program, from the cache when the profile was
+ * compiled before (seccomp_cache.h), else compiled here and stored. */
+static int
+build_seccomp(const char *root, const cJSON *profile, rc_seccomp *sc, cut_err *err)
+{
+  if (profile == NULL)
+    return rc_seccomp_build(NULL, sc, err);
+  rc_seccomp_key key;
+  cut_err ignored;
+  int r = 0;
+  bool cached = rc_seccomp_key_make(profile, &key, &ignored) == 0;
+  if (!cached || rc_seccomp_cache_lookup(root, &key, sc) == 0) {
+    r = rc_seccomp_build(profile, sc, err);
+    if (r == 0 && cached)
+      rc_seccomp_cache_store(root, &key, sc);
+  }
+  if (cached)
+    rc_seccomp_key_free(&key);
+  return r;
+}
+
 int
 rc_cmd_exec(const rc_global *g, int argc, char **argv, cut_err *err)
 {
@@ -718,7 +740,7 @@ rc_cmd_exec(const rc_global *g, int argc, char **argv, cut_err *err)
   }
   if (rc_spec_load(st.bundle, &spec, err) < 0 ||
       exec_build_process(&o, argc, argv, &spec, &ep, err) < 0 ||
-      rc_seccomp_build(spec.seccomp, &sc, err) < 0 ||
+      build_seccomp(root, spec.seccomp, &sc, err) < 0 ||
       exec_open_namespaces(&st, x.ns_fds, err) < 0) {
     cut_wrap(err, "exec %s", id);
     goto out;

@@ -129,12 +129,20 @@ init_setup(rc_launch *l, rc_rootfs_ctx *rctx, rc_exec_target *target, cut_err *e
   rc_sync_msg m;
   if (rc_sync_expect(l->sync_init, RC_SYNC_GO, &m, "wait for the runtime", err) < 0)
     return -1;
-  /* The BPF program is generated here, while the runtime is busy putting us
-   * in our cgroup (on cgroup v1 the first cgroup.procs write waits for an RCU
-   * grace period): the milliseconds libseccomp needs for Docker's profile
-   * are hidden behind that wait.  A bad profile still fails `create`. */
-  if (rc_seccomp_build(l->spec->seccomp, &l->seccomp, err) < 0)
-    return -1;
+  /* Unless the runtime found the program in its cache, it is generated
+   * here, while the runtime is busy putting us in our cgroup (on cgroup v1
+   * the first cgroup.procs write waits for an RCU grace period): the
+   * milliseconds libseccomp needs for Docker's profile are hidden behind
+   * that wait.  A bad profile still fails `create`.  The program goes back
+   * to the runtime for its cache (seccomp_cache.h). */
+  if (!rc_seccomp_active(&l->seccomp)) {
+    if (rc_seccomp_build(l->spec->seccomp, &l->seccomp, err) < 0)
+      return -1;
+    if (l->seccomp_fd >= 0) {
+      rc_seccomp_cache_hand_back(l->seccomp_fd, &l->seccomp_key, &l->seccomp);
+      l->seccomp_fd = -1;
+    }
+  }
   if (l->new_userns && become_root_in_userns(err) < 0)
     return -1;
   if (!l->two_stage && join_namespaces(l, err) < 0)

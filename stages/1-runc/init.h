@@ -14,9 +14,12 @@
  * CLONE_PARENT, like runc's stage 1.
  *
  * The handshake (sync.h):
- *   parent: clone -> [uid/gid maps] -> [oom_score_adj] -> cgroup -> GO
- *   init:   GO -> joins -> cgroupns -> mounts -> pivot_root -> hostname
+ *   parent: [seccomp cache lookup] -> clone -> [uid/gid maps]
+ *           -> [oom_score_adj] -> GO -> cgroup -> CGROUP
+ *   init:   GO -> [seccomp compile, on a cache miss] -> joins -> mounts
+ *           -> CGROUP -> cgroupns -> pivot_root -> hostname
  *           -> sysctl/masked/readonly -> READY -> wait for start
+ *   parent: READY -> [store the compiled program in the cache]
  *   start:  exec fifo (create/start) or START message (run)
  *   init:   fds, rlimits, user, capset, cwd, seccomp -> execve */
 #ifndef CUTAWAY_RUNC_INIT_H
@@ -27,12 +30,15 @@
 
 #include "error.h"
 #include "seccomp.h"
+#include "seccomp_cache.h"
 #include "spec.h"
 #include "trace.h"
 
 typedef struct rc_launch {
   rc_spec *spec;
-  rc_seccomp seccomp;
+  rc_seccomp seccomp;         /* from the cache, or compiled by the init */
+  int seccomp_fd;             /* cache miss: memfd the init hands the program back in, or -1 */
+  rc_seccomp_key seccomp_key; /* the profile's cache identity (no ident: no cache) */
   int sync_parent, sync_init; /* the socketpair's two ends */
   int fifo_fd;                /* exec fifo opened O_RDWR, or -1 (run) */
   int join_fds[RC_NS_COUNT];  /* namespaces joined by path, -1 if not */

@@ -1,17 +1,18 @@
 /* seccomp.h: linux.seccomp compiled with libseccomp and loaded last.
  *
  * The profile (Docker's default has ~350 allowed syscalls, a few with
- * argument conditions) is turned into a libseccomp filter in the runtime's
- * own process, before clone: a wrong action, architecture or operator is
- * a config error found while nothing exists yet.  The BPF program is
- * generated there too (seccomp_export_bpf, traced as "seccomp.compile"),
- * which takes milliseconds for Docker's profile: paid at `create`, not
- * between `start` and execve.  The container init, a copy of that memory,
- * only hands the ready program to seccomp(2) (SECCOMP_SET_MODE_FILTER,
- * the profile's flags) as the very last step before execve, so the
- * runtime's own syscalls are never filtered.  Syscall names libseccomp does
- * not know on this architecture are skipped, as runc does: profiles list
- * syscalls of every architecture. */
+ * argument conditions) is turned into a libseccomp filter and its BPF
+ * program generated (seccomp_export_bpf, traced as "seccomp.compile"),
+ * which takes milliseconds for Docker's profile.  The container init does
+ * it right after GO, while the runtime sets up its cgroup, so a wrong
+ * action, architecture or operator still fails `create`, and the cost is
+ * paid at `create`, not between `start` and execve; a program compiled
+ * before for the same profile comes from the cache instead
+ * (seccomp_cache.h).  The init only hands the ready program to seccomp(2)
+ * (SECCOMP_SET_MODE_FILTER, the profile's flags) as the very last step
+ * before execve, so the runtime's own syscalls are never filtered.  Syscall
+ * names libseccomp does not know on this architecture are skipped, as runc
+ * does: profiles list syscalls of every architecture. */
 #ifndef CUTAWAY_RUNC_SECCOMP_H
 #define CUTAWAY_RUNC_SECCOMP_H
 
