@@ -346,12 +346,43 @@ exchange(const char *socket_path, const char *method, const char *path, const vo
   return r;
 }
 
-/* The path part of "/v1/x?y=z" for the span name. */
+static bool
+is_long_hex(const char *s, size_t n)
+{
+  if (n < 32)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  return true;
+}
+
+/* The span is named after the route, as the server names its own span
+ * ("POST /v1/containers/{id}/task"), so that the architecture view adds up
+ * all containers into one edge; the concrete path is in http.target.  An id
+ * (32+ hex digits) becomes {id}; an image name, the rest of the path. */
 static void
 span_name(const char *method, const char *path, char *out, size_t len)
 {
-  size_t plen = strcspn(path, "?");
-  snprintf(out, len, "%s %.*s", method, (int)plen, path);
+  size_t plen = strcspn(path, "?"), n = 0;
+  n += (size_t)snprintf(out, len, "%s ", method);
+  const char *p = path, *end = path + plen;
+  while (p < end && n + 1 < len) {
+    const char *seg = p + 1, *next = memchr(seg, '/', (size_t)(end - seg));
+    if (next == NULL)
+      next = end;
+    if (strncmp(path, "/v1/images/", 11) == 0 && seg == path + 11 && seg < end) {
+      n += (size_t)snprintf(out + n, len - n, "/{name*}");
+      break;
+    }
+    if (is_long_hex(seg, (size_t)(next - seg)))
+      n += (size_t)snprintf(out + n, len - n, "/{id}");
+    else
+      n += (size_t)snprintf(out + n, len - n, "/%.*s", (int)(next - seg), seg);
+    p = next;
+  }
+  if (n >= len)
+    out[len - 1] = '\0';
 }
 
 static int

@@ -37,6 +37,7 @@ struct httpd_req {
   struct MHD_Connection *conn;
   const char *method;
   char *path;
+  char api_version[16];
   const char *pattern;
   char *body;
   size_t body_len, body_cap;
@@ -51,11 +52,25 @@ struct httpd_req {
   unsigned status;
   char *extra_headers[8][2];
   int nextra;
+  char *span_attrs[4][2];
+  int nspan_attrs;
   void (*after)(void *);
   void *after_ctx;
 };
 
 /* ---- routing ---- */
+
+/* "/v1.41/x" -> "/x", remembering "1.41" (Docker's versioned paths). */
+static void
+strip_version(httpd_req *req)
+{
+  unsigned major, minor;
+  int end = 0;
+  if (sscanf(req->path, "/v%u.%u%n", &major, &minor, &end) != 2 || req->path[end] != '/')
+    return;
+  snprintf(req->api_version, sizeof req->api_version, "%u.%u", major, minor);
+  memmove(req->path, req->path + end, strlen(req->path + end) + 1);
+}
 
 static int
 hex_value(char c)
@@ -163,6 +178,11 @@ const char *
 httpd_path(const httpd_req *req)
 {
   return req->path;
+}
+const char *
+httpd_api_version(const httpd_req *req)
+{
+  return req->api_version;
 }
 const char *
 httpd_route_pattern(const httpd_req *req)
@@ -279,8 +299,21 @@ set_reply(httpd_req *req, unsigned status, struct MHD_Response *resp)
   }
   for (int i = 0; i < req->nextra; i++)
     MHD_add_response_header(resp, req->extra_headers[i][0], req->extra_headers[i][1]);
+  const char *const *h = req->srv->opts.default_headers;
+  for (; h && h[0] && h[1]; h += 2)
+    MHD_add_response_header(resp, h[0], h[1]);
   req->resp = resp;
   req->status = status;
+}
+
+void
+httpd_span_attr(httpd_req *req, const char *key, const char *value)
+{
+  if (req->nspan_attrs >= 4 || value == NULL)
+    return;
+  req->span_attrs[req->nspan_attrs][0] = strdup(key);
+  req->span_attrs[req->nspan_attrs][1] = strdup(value);
+  req->nspan_attrs++;
 }
 
 void
@@ -417,6 +450,10 @@ req_free(httpd_req *req)
     free(req->extra_headers[i][0]);
     free(req->extra_headers[i][1]);
   }
+  for (int i = 0; i < req->nspan_attrs; i++) {
+    free(req->span_attrs[i][0]);
+    free(req->span_attrs[i][1]);
+  }
   if (req->resp)
     MHD_destroy_response(req->resp);
   free(req);
@@ -511,7 +548,11 @@ dispatch(httpd_req *req)
     cut_error(&err, 0, "HTTP %u", req->status);
     ep = &err;
   }
-  trace_end(&sp, ep, TA_INT("http.status_code", req->status));
+  trace_attr attrs[5] = {TA_INT("http.status_code", req->status)};
+  size_t n = 1;
+  for (int i = 0; i < req->nspan_attrs; i++)
+    attrs[n++] = TA_STR(req->span_attrs[i][0], req->span_attrs[i][1]);
+  trace_end_a(&sp, ep, attrs, n);
 }
 
 static enum MHD_Result
@@ -529,6 +570,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     req->method = method;
     req->path = strdup(url);
     *con_cls = req;
+    if (srv->opts.strip_api_version && req->path)
+      strip_version(req);
     /* Refuse an announced oversized body before reading a byte of it. */
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     size_t max = srv->opts.max_body ? srv->opts.max_body : HTTPD_DEFAULT_MAX_BODY;

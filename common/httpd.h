@@ -54,6 +54,12 @@ typedef struct httpd_opts {
   size_t max_body;         /* 0: 4 MiB */
   httpd_handler not_found; /* NULL: a 404 {"message":"no route for ..."} */
   bool allow_upgrade;      /* MHD_ALLOW_UPGRADE (hijacked attach/exec streams) */
+  /* Docker's API: "/v1.41/containers/json" is routed as "/containers/json"
+   * (the version is kept, see httpd_api_version). */
+  bool strip_api_version;
+  /* Name, value, name, value, ..., NULL: headers added to every reply
+   * (dockerd's Api-Version, Ostype, Server...). */
+  const char *const *default_headers;
 } httpd_opts;
 
 /* Bind, chmod, listen and start serving.  On failure nothing is left bound. */
@@ -77,6 +83,14 @@ const char *httpd_method(const httpd_req *req);
 const char *httpd_path(const httpd_req *req);
 /* The route pattern that matched. */
 const char *httpd_route_pattern(const httpd_req *req);
+/* An attribute for the request's server span, written at its end (up to 4
+ * per request): the object the request is about, e.g. the container's id
+ * and name, which `cutaway-trace --container` looks for (docs/tracing.md). */
+void httpd_span_attr(httpd_req *req, const char *key, const char *value);
+
+/* "1.41" for a request to "/v1.41/...", "" when unversioned (only with
+ * strip_api_version). */
+const char *httpd_api_version(const httpd_req *req);
 /* A `{name}` segment of the matched pattern (percent-decoded), or NULL. */
 const char *httpd_param(const httpd_req *req, const char *name);
 /* A query argument (?name=value), or NULL. */

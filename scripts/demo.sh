@@ -36,20 +36,25 @@ have() { [[ -x $TOP/bin/$1 ]]; }
 tier=""
 for t in scripts/demo.d/[0-9]*.sh; do
   need=$(sed -n 's/^# needs: //p' "$t")
+  need_cmd=$(sed -n 's/^# needs-cmd: //p' "$t")
   ok=1
   for b in $need; do have "$b" || ok=0; done
+  for c in $need_cmd; do command -v "$c" >/dev/null || ok=0; done
   ((ok)) && tier=$t
 done
 say "running $(basename "$tier" .sh) (the highest stage built)"
 source "$tier"
 DEMO_TRACE=last # a tier that opens its own root span names its trace here
+DEMO_VIEW=()    # ... or the views' arguments (--container NAME)
 demo_run
+((${#DEMO_VIEW[@]})) || DEMO_VIEW=("$DEMO_TRACE")
 
 say "the request, as a tree of spans"
-cutaway-trace show "$DEMO_TRACE" --file "$CUTAWAY_TRACE" >&2 || true
-if cutaway-trace path "$DEMO_TRACE" --file "$CUTAWAY_TRACE" -o "$OUT/path.svg" 2>/dev/null; then
-  cutaway-trace html "$DEMO_TRACE" --file "$CUTAWAY_TRACE" -o "$OUT/trace.html" 2>/dev/null || true
-  cutaway-trace seq "$DEMO_TRACE" --mermaid --file "$CUTAWAY_TRACE" -o "$OUT/sequence.md" 2>/dev/null || true
+cutaway-trace show "${DEMO_VIEW[@]}" --file "$CUTAWAY_TRACE" >&2 || true
+if cutaway-trace path "${DEMO_VIEW[@]}" --file "$CUTAWAY_TRACE" -o "$OUT/path.svg" 2>/dev/null; then
+  cutaway-trace html "${DEMO_VIEW[@]}" --file "$CUTAWAY_TRACE" -o "$OUT/trace.html" 2>/dev/null || true
+  cutaway-trace seq "${DEMO_VIEW[@]}" --mermaid --file "$CUTAWAY_TRACE" -o "$OUT/sequence.md" 2>/dev/null ||
+    true
 fi
 say "done"
 echo "trace:    $CUTAWAY_TRACE"

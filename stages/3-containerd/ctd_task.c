@@ -432,6 +432,10 @@ ctd_h_task_create(httpd_req *req, void *ctx)
   ctd_fmt(parent_key, sizeof parent_key, "%s", cJSON_IsString(parent) ? parent->valuestring : "");
   bool have_snap = ctd_snap_find(c, id) != NULL;
   bool auto_remove = cJSON_IsTrue(cJSON_GetObjectItem(k->record, "auto_remove"));
+  /* A terminal is the spec's business (process.terminal), as containerd's
+   * shim reads it from the bundle: the shim then needs a console socket. */
+  bool terminal =
+      cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "process"), "terminal"));
   pthread_mutex_unlock(&c->lock);
   if (dup) {
     ctd_err(&err, EEXIST, "container %s: already has a task", id);
@@ -464,6 +468,7 @@ ctd_h_task_create(httpd_req *req, void *ctx)
   shim_started = true;
 
   cJSON *sb = stdio_body(body), *out = NULL;
+  cJSON_AddBoolToObject(sb, "terminal", terminal);
   long st;
   r = shim_call(t, "POST", "/create", sb, &st, &out, &err);
   cJSON_Delete(sb);

@@ -1,0 +1,167 @@
+/* dkd_util.c: small helpers of cutawayd: ids, times, `docker ps` status
+ * text, names, signals, and the client of cutaway-containerd's API. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dkd.h"
+#include "httpc.h"
+
+void
+dkd_random_hex(char *out, size_t nbytes)
+{
+  unsigned char buf[64];
+  if (nbytes > sizeof buf)
+    nbytes = sizeof buf;
+  if (getrandom(buf, nbytes, 0) != (ssize_t)nbytes)
+    for (size_t i = 0; i < nbytes; i++)
+      buf[i] = (unsigned char)rand();
+  for (size_t i = 0; i < nbytes; i++)
+    sprintf(out + 2 * i, "%02x", buf[i]);
+  out[2 * nbytes] = '\0';
+}
+
+void
+dkd_now(char *out, size_t len)
+{
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+double
+dkd_seconds_since(const char *rfc3339)
+{
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  if (rfc3339 == NULL || strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    return 0;
+  time_t t = timegm(&tm);
+  return difftime(time(NULL), t);
+}
+
+/* Docker's go-units HumanDuration. */
+void
+dkd_human_duration(double s, char *out, size_t len)
+{
+  long secs = (long)s;
+  if (secs < 1)
+    snprintf(out, len, "Less than a second");
+  else if (secs == 1)
+    snprintf(out, len, "1 second");
+  else if (secs < 60)
+    snprintf(out, len, "%ld seconds", secs);
+  else if (secs / 60 == 1)
+    snprintf(out, len, "About a minute");
+  else if (secs < 3600)
+    snprintf(out, len, "%ld minutes", secs / 60);
+  else if (secs / 3600 == 1)
+    snprintf(out, len, "About an hour");
+  else if (secs < 48 * 3600)
+    snprintf(out, len, "%ld hours", secs / 3600);
+  else
+    snprintf(out, len, "%ld days", secs / 86400);
+}
+
+const char *
+dkd_state_name(enum dkd_state s)
+{
+  switch (s) {
+  case DKD_CREATED: return "created";
+  case DKD_RUNNING: return "running";
+  case DKD_PAUSED: return "paused";
+  case DKD_EXITED: return "exited";
+  case DKD_DEAD: return "dead";
+  }
+  return "unknown";
+}
+
+void
+dkd_status_text(const dkd_container *k, char *out, size_t len)
+{
+  char dur[64];
+  switch (k->state) {
+  case DKD_CREATED: snprintf(out, len, "Created"); break;
+  case DKD_RUNNING:
+  case DKD_PAUSED:
+    dkd_human_duration(dkd_seconds_since(k->started_at), dur, sizeof dur);
+    snprintf(out, len, "Up %s%s", dur, k->state == DKD_PAUSED ? " (Paused)" : "");
+    break;
+  case DKD_EXITED:
+    dkd_human_duration(dkd_seconds_since(k->finished_at), dur, sizeof dur);
+    snprintf(out, len, "Exited (%d) %s ago", k->exit_code, dur);
+    break;
+  case DKD_DEAD: snprintf(out, len, "Dead"); break;
+  }
+  if (k->removing)
+    snprintf(out, len, "Removal In Progress");
+}
+
+/* A few adjectives and the people whose work this stack stands on. */
+void
+dkd_random_name(char *out, size_t len)
+{
+  static const char *const adj[] = {"brave",    "calm",    "eager", "gentle", "happy",
+                                    "jolly",    "keen",    "lucid", "nifty",  "quirky",
+                                    "serene",   "sharp",   "swift", "tender", "vibrant",
+                                    "wizardly", "zealous", "bold",  "clever", "dreamy"};
+  static const char *const who[] = {"torvalds",  "ritchie", "thompson", "kerrisk",  "menage",
+                                    "biederman", "hykes",   "crosby",   "scrivano", "poettering",
+                                    "drewry",    "morton",  "heo",      "corbet",   "hopper",
+                                    "lovelace",  "knuth",   "liskov",   "hamilton", "mcilroy"};
+  unsigned char r[2];
+  if (getrandom(r, 2, 0) != 2)
+    r[0] = (unsigned char)rand(), r[1] = (unsigned char)rand();
+  snprintf(out, len, "%s_%s", adj[r[0] % 20], who[r[1] % 20]);
+}
+
+int
+dkd_signal_number(const char *name)
+{
+  if (name == NULL || *name == '\0')
+    return SIGKILL;
+  char *end;
+  long n = strtol(name, &end, 10);
+  if (*end == '\0')
+    return n > 0 && n < 65 ? (int)n : -1;
+  if (strncasecmp(name, "SIG", 3) == 0)
+    name += 3;
+  static const struct {
+    const char *name;
+    int sig;
+  } sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+              {"USR1", SIGUSR1}, {"USR2", SIGUSR2},   {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+              {"CONT", SIGCONT}, {"WINCH", SIGWINCH}, {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    if (strcasecmp(name, sigs[i].name) == 0)
+      return sigs[i].sig;
+  return -1;
+}
+
+int
+dkd_ctd(dkd *d, const char *method, const char *path, const cJSON *body, long *status, cJSON **out,
+        cut_err *err)
+{
+  httpc_opts o = {.peer = "cutaway-containerd"};
+  long st = 0;
+  int r = httpc_json(d->containerd, method, path, body, &o, &st, out, err);
+  if (status)
+    *status = st;
+  return r;
+}
+
+void
+dkd_reply_err(httpd_req *req, unsigned status, const cut_err *err)
+{
+  httpd_reply_error(req, status, "%s", err->msg);
+}

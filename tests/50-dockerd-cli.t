@@ -1,0 +1,166 @@
+#!/bin/bash
+# The real docker CLI against cutawayd (stage 4) on cutaway-containerd:
+# run with its exit codes, stdin, a TTY, -d/ps/logs/exec/inspect/stop/rm,
+# limits that truly land in the cgroup, volumes, the bridge network (two
+# containers ping each other), none and host networks, a pull from a local
+# registry when the image is missing, bad requests as 4xx with Docker's
+# messages, a daemon restart that keeps containers running, and one trace
+# from the CLI's requests down to execve.
+source "$(dirname "$0")/lib/tap.sh"
+need_root
+source "$TOP/stages/3-containerd/testdata/ctd-test.sh"
+source "$TOP/tests/lib/dockerd.sh"
+source "$TOP/tests/lib/registry.sh"
+DOCKER=$(dkd_docker) || skip_all "no docker CLI installed"
+[[ -x $BIN/cutawayd ]] || skip_all "bin/cutawayd not built"
+tap_tmproot
+dkd_start_stack || { fail "the stack starts"; done_testing; exit 1; }
+IMG=cutaway.test/busybox
+# dk ARGS...: the docker CLI, bounded (a hang is a failure, not a stuck suite).
+dk() { timeout -s KILL 60 "$DOCKER" "$@"; }
+# api METHOD PATH [BODY]: "STATUS BODY" from cutawayd's socket.
+dapi() {
+  local args=(-s -o "$T/.dapi" -w '%{http_code}' --unix-socket "$T/docker.sock" -X "$1")
+  [[ -n ${3-} ]] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+  printf '%s %s' "$(curl "${args[@]}" "http://x$2")" "$(cat "$T/.dapi")"
+}
+
+# ---- the API handshake
+like "$(dk version --format '{{.Server.APIVersion}} {{.Client.APIVersion}}')" '^1\.41 1\.41$' \
+  "the CLI negotiates API 1.41 with cutawayd"
+like "$(curl -sI --unix-socket "$T/docker.sock" http://x/_ping)" 'Api-Version: 1\.41' "HEAD /_ping carries Api-Version"
+is "$(dapi GET /v1.99/version | cut -c1-3)" "400" "a client version above 1.41 is refused"
+
+# ---- docker run: output, exit codes, removal
+is "$(dk run --rm $IMG echo hello cutaway)" "hello cutaway" "run --rm: the output comes back"
+is "$(dk ps -aq | wc -l)" "0" "run --rm: the container is gone"
+dk run --rm $IMG sh -c 'exit 3'
+is "$?" "3" "run: the container's exit status is docker's"
+out=$(dk run --rm $IMG /nonexistent 2>&1)
+is "$?" "127" "a missing program: exit 127"
+like "$out" 'no such file or directory' "... with the runtime's reason"
+is "$(dk ps -aq | wc -l)" "0" "... and --rm removed it even so"
+is "$(dk run --rm $IMG sh -c 'echo out; echo err >&2' 2>/dev/null)" "out" "stdout and stderr stay apart (stdout)"
+is "$(dk run --rm $IMG sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)" "err" "... (stderr)"
+is "$(printf 'one\ntwo\n' | dk run --rm -i $IMG wc -l)" "2" "run -i: piped stdin reaches the process, then EOF"
+tty_out=$(timeout -s KILL 30 script -qec "$DOCKER run --rm -t $IMG tty" /dev/null </dev/null | tr -d '\r\0')
+like "$tty_out" '^/dev/pts/[0-9]+$' "run -t: the process has a terminal ($tty_out)"
+
+# ---- a long-running container
+id=$(dk run -d --name web -e GREETING=hi --memory 64m --pids-limit 50 --cpus 0.5 \
+  $IMG sh -c 'echo started; echo oops >&2; exec sleep 300')
+like "$id" '^[0-9a-f]{64}$' "run -d prints the full id"
+like "$(dk ps --format '{{.Names}} {{.Status}}')" '^web Up ' "ps: web is up"
+wait_for sh -c "$DOCKER logs web 2>&1 | grep -q oops"
+is "$(dk logs web 2>/dev/null)" "started" "logs: stdout"
+is "$(dk logs web 2>&1 >/dev/null)" "oops" "logs: stderr"
+like "$(dk logs -t web 2>/dev/null)" '^20[0-9-]+T[0-9:.]+Z started$' "logs -t: RFC 3339 timestamps"
+is "$(dk exec web sh -c 'echo $GREETING')" "hi" "exec: in the container, with its env"
+dk exec web sh -c 'exit 7'
+is "$?" "7" "exec: the exit status comes back"
+is "$(dk exec web cat /proc/1/cmdline | tr '\0' ' ')" "sleep 300 " "exec: in the container's pid namespace"
+pid=$(dk inspect -f '{{.State.Pid}}' web)
+is "$(dk inspect -f '{{.State.Status}} {{.Name}} {{.Config.Image}}' web)" "running /web $IMG" "inspect: state, name, image"
+memcg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/$pid/cgroup)
+if [[ -n $memcg ]]; then
+  is "$(cat /sys/fs/cgroup/memory$memcg/memory.limit_in_bytes)" "67108864" "--memory 64m: the container's cgroup says 64 MiB"
+  pidscg=$(awk -F: '$2 == "pids" {print $3}' /proc/$pid/cgroup)
+  is "$(cat /sys/fs/cgroup/pids$pidscg/pids.max)" "50" "--pids-limit 50 in the cgroup"
+  cpucg=$(awk -F: '$2 ~ /cpu,cpuacct|cpuacct,cpu|^cpu$/ {print $3}' /proc/$pid/cgroup | head -1)
+  is "$(cat /sys/fs/cgroup/cpu,cpuacct$cpucg/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu$cpucg/cpu.cfs_quota_us)" \
+    "50000" "--cpus 0.5: a 50 ms quota per 100 ms"
+else
+  cg=$(sed -n 's/^0:://p' /proc/$pid/cgroup)
+  is "$(cat /sys/fs/cgroup$cg/memory.max)" "67108864" "--memory 64m: memory.max (v2)"
+  is "$(cat /sys/fs/cgroup$cg/pids.max)" "50" "--pids-limit 50: pids.max (v2)"
+  is "$(cat /sys/fs/cgroup$cg/cpu.max)" "50000 100000" "--cpus 0.5: cpu.max (v2)"
+fi
+like "$(dk rm web 2>&1)" 'You cannot remove a running container' "rm of a running container is refused"
+start=$(date +%s%N)
+is "$(dk stop -t 1 web)" "web" "stop prints the name"
+is "$(dk inspect -f '{{.State.ExitCode}}' web)" "137" "sleep ignores SIGTERM as pid 1: killed after -t 1 (137)"
+like "$(dk ps -a --format '{{.Status}}')" '^Exited \(137\)' "ps -a: Exited (137)"
+is "$(dk rm web)" "web" "rm"
+is "$(dk ps -aq | wc -l)" "0" "nothing left"
+
+# ---- volumes
+dk run --rm -v vol1:/data $IMG sh -c 'echo kept > /data/f'
+is "$(dk run --rm -v vol1:/data:ro $IMG cat /data/f)" "kept" "a named volume outlives its container"
+like "$(dk run --rm -v vol1:/data:ro $IMG sh -c 'echo x > /data/g' 2>&1)" 'Read-only file system' ":ro is read-only"
+like "$(dk volume ls --format '{{.Driver}} {{.Name}}')" '^local vol1$' "volume ls"
+mkdir -p "$T/hostdir" && echo from-host >"$T/hostdir/h"
+is "$(dk run --rm -v "$T/hostdir:/h" $IMG cat /h/h)" "from-host" "a bind mount of a host directory"
+is "$(dk volume rm vol1)" "vol1" "volume rm"
+
+# ---- networks
+a=$(dk run -d --name na $IMG sleep 300)
+ipa=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' na)
+like "$ipa" "^${DKD_BIP%.1/24}\.[0-9]+$" "bridge: na has an address of --bip's subnet ($ipa)"
+like "$(dk run --rm $IMG ping -c 1 -W 2 "$ipa")" '1 packets received' "a second container pings na over the bridge"
+is "$(dk exec na cat /sys/class/net/eth0/address)" "$(dk inspect -f '{{.NetworkSettings.MacAddress}}' na)" \
+  "eth0 has Docker's MAC (02:42 + the address)"
+is "$(dk run --rm --network none $IMG ls /sys/class/net | tr '\n' ' ')" "lo " "--network none: only lo"
+like "$(dk run --rm --network host $IMG ls /sys/class/net | tr '\n' ' ')" "$DKD_BRIDGE" \
+  "--network host: the host's interfaces, our bridge among them"
+is "$(dk run --rm --network host $IMG hostname)" "$(hostname)" "--network host: the host's name, as Docker gives it"
+like "$(dk network ls --format '{{.Name}}' | tr '\n' ' ')" 'bridge host none' "network ls: the three built-in networks"
+veth=$(ip -o link show master "$DKD_BRIDGE" | awk -F': ' '{print $2}' | cut -d@ -f1 | head -1)
+like "$veth" '^veth' "the host end of na's veth is on the bridge ($veth)"
+dk rm -f na >/dev/null
+is "$(ip -o link show master "$DKD_BRIDGE" | wc -l)" "0" "rm -f: its veth is gone"
+
+# ---- bad requests: 4xx with Docker's words, nothing changed
+before=$(ls "$T/dk/containers" | wc -l)
+is "$(dapi POST /v1.41/containers/create '{"Image":' | cut -c1-3)" "400" "invalid JSON: 400"
+like "$(dapi POST /v1.41/containers/create '{"Image":"nosuch/image"}')" '^404 .*No such image: nosuch/image:latest' \
+  "an unknown image: 404 No such image"
+like "$(dk run -p 8080:80 $IMG true 2>&1)" 'port publishing \(-p\) is not supported' "-p: refused with the reason"
+like "$(dk run --name 'bad name!' $IMG true 2>&1)" 'Invalid container name' "a bad name: refused"
+dk create --name dup $IMG true >/dev/null
+like "$(dk create --name dup $IMG true 2>&1)" 'Conflict. The container name "/dup" is already in use' "a duplicate name: 409"
+dk rm dup >/dev/null
+like "$(dk logs nosuchthing 2>&1)" 'No such container: nosuchthing' "an unknown container: 404"
+like "$(dk exec nosuchthing true 2>&1)" 'No such container' "exec into an unknown container: 404"
+dk create --name stopped $IMG true >/dev/null
+like "$(dk exec stopped true 2>&1)" 'is not running' "exec into a stopped container: 409"
+dk rm stopped >/dev/null
+is "$(ls "$T/dk/containers" | wc -l)" "$before" "no record left by any of them"
+
+# ---- the daemon restarts; its containers do not
+dk run -d --name survivor $IMG sleep 300 >/dev/null
+spid=$(dk inspect -f '{{.State.Pid}}' survivor)
+dkd_stop
+kill -0 "$spid" 2>/dev/null && pass "cutawayd stopped: the container still runs" || fail "cutawayd stopped: the container still runs"
+dkd_start || fail "cutawayd restarts"
+like "$(dk ps --format '{{.Names}} {{.Status}}')" '^survivor Up' "after the restart ps shows it up"
+kill -9 "$DKD_PID"
+dkd_start || fail "cutawayd restarts after kill -9"
+dk kill survivor >/dev/null
+wait_for sh -c "$DOCKER ps -a --format '{{.Status}}' | grep -q '^Exited (137)'"
+like "$(dk ps -a --format '{{.Names}} {{.Status}}')" '^survivor Exited \(137\)' \
+  "after kill -9 and a restart the daemon still sees the container exit"
+dk rm survivor >/dev/null
+
+# ---- one trace from the CLI's requests down to execve
+dk run --name traced $IMG echo traced >/dev/null
+names=$(cutaway-trace show --container traced 2>/dev/null)
+for s in 'POST /containers/create' 'POST /containers/{id}/attach' 'POST /containers/{id}/wait' \
+  'POST /containers/{id}/start' 'tasks.Create' 'runc.create' 'netlink.setns' 'execve'; do
+  like "$names" "$(sed 's/[]{}[/.]/\\&/g' <<<"$s")" "cutaway-trace --container traced: $s"
+done
+dk rm traced >/dev/null
+
+# ---- a missing image is pulled from a registry
+if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+  reg_start reg plain && reg_push_skopeo "$T/img:cutaway.test/busybox:latest" lab/busybox:v1 >/dev/null
+  out=$(dk run --rm "$REG/lab/busybox:v1" echo pulled 2>&1)
+  like "$out" "Unable to find image '$REG/lab/busybox:v1' locally" "run of a missing image: the CLI asks for a pull"
+  like "$out" 'pulled$' "... and the pulled image runs"
+  like "$(dk images --format '{{.Repository}}:{{.Tag}}')" "$REG/lab/busybox:v1" "images lists it"
+  like "$(dk rmi "$REG/lab/busybox:v1")" "Untagged: $REG/lab/busybox:v1" "rmi untags it"
+  like "$(dk pull "$REG/lab/nosuch:v1" 2>&1)" 'not found|unknown' "pull of a missing manifest: an error"
+else
+  skip "docker-registry or skopeo not installed: no pull test"
+fi
+
+done_testing
