@@ -145,7 +145,7 @@ dk rm survivor >/dev/null
 dk run --name traced $IMG echo traced >/dev/null
 names=$(cutaway-trace show --container traced 2>/dev/null)
 for s in 'POST /containers/create' 'POST /containers/{id}/attach' 'POST /containers/{id}/wait' \
-  'POST /containers/{id}/start' 'tasks.Create' 'runc.create' 'netlink.setns' 'execve'; do
+  'POST /containers/{id}/start' 'tasks.Create' 'runc.create' 'netlink.newlink' 'execve'; do
   like "$names" "$(sed 's/[]{}[/.]/\\&/g' <<<"$s")" "cutaway-trace --container traced: $s"
 done
 dk rm traced >/dev/null

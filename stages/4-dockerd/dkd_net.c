@@ -455,9 +455,13 @@ link_create_bridge(nl_sock *s, const char *name, cut_err *err)
 }
 
 /* Both ends of a veth pair in one message: the peer is described by a
- * nested ifinfomsg + attributes inside IFLA_INFO_DATA/VETH_INFO_PEER. */
+ * nested ifinfomsg + attributes inside IFLA_INFO_DATA/VETH_INFO_PEER.  With
+ * ns_fd >= 0 the peer is born in that namespace, under its final name and
+ * MAC: moving a link between namespaces afterwards (RTM_NEWLINK with
+ * IFLA_NET_NS_FD) waits for an RCU grace period, ~15 ms here. */
 static int
-link_create_veth(nl_sock *s, const char *name, const char *peer, cut_err *err)
+link_create_veth(nl_sock *s, const char *name, const char *peer, int ns_fd,
+                 const unsigned char *peer_mac, cut_err *err)
 {
   char buf[NL_REQ_MAX] __attribute__((aligned(8)));
   struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
@@ -469,13 +473,17 @@ link_create_veth(nl_sock *s, const char *name, const char *peer, cut_err *err)
   struct ifinfomsg *peer_ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *peer_ifi);
   peer_ifi->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+  if (peer_mac)
+    mnl_attr_put(nlh, IFLA_ADDRESS, 6, peer_mac);
+  if (ns_fd >= 0)
+    mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)ns_fd);
   mnl_attr_nest_end(nlh, peer_attr);
   mnl_attr_nest_end(nlh, data);
   mnl_attr_nest_end(nlh, info);
   trace_span sp;
   trace_begin(&sp, TRACE_SYSCALL, "netlink.newlink", TA_STR("kind", "veth"), TA_STR("name", name),
-              TA_STR("peer", peer));
-  return nl_call(s, &sp, nlh, NULL, NULL, 0, err, "create veth %s", name);
+              TA_STR("peer", peer), TA_BOOL("peer_in_netns", ns_fd >= 0));
+  return nl_call(s, &sp, nlh, NULL, NULL, 0, err, "create veth %s with peer %s", name, peer);
 }
 
 /* RTM_NEWLINK without NLM_F_CREATE changes an existing link (what
@@ -508,36 +516,6 @@ link_set_master_up(nl_sock *s, const link_info *li, const char *name, const link
   trace_begin(&sp, TRACE_SYSCALL, "netlink.setlink", TA_STR("name", name),
               TA_STR("master", master_name), TA_BOOL("up", true));
   return nl_call(s, &sp, nlh, NULL, NULL, 0, err, "attach %s to bridge %s", name, master_name);
-}
-
-/* Move a link into another network namespace: IFLA_NET_NS_FD names it by an
- * open nsfs file descriptor.  The link disappears from this namespace. */
-static int
-link_set_netns(nl_sock *s, const link_info *li, const char *name, int ns_fd, const char *ns_path,
-               cut_err *err)
-{
-  char buf[NL_REQ_MAX] __attribute__((aligned(8)));
-  struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, li->index);
-  mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)ns_fd);
-  trace_span sp;
-  trace_begin(&sp, TRACE_SYSCALL, "netlink.setns", TA_STR("name", name), TA_STR("netns", ns_path));
-  return nl_call(s, &sp, nlh, NULL, NULL, 0, err, "move %s into netns %s", name, ns_path);
-}
-
-/* Rename (the link must be down, as it is after a namespace move) and set
- * the hardware address, in one message. */
-static int
-link_set_name_mac(nl_sock *s, const link_info *li, const char *name, const char *new_name,
-                  const unsigned char mac[6], const char *mac_text, cut_err *err)
-{
-  char buf[NL_REQ_MAX] __attribute__((aligned(8)));
-  struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, li->index);
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, new_name);
-  mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
-  trace_span sp;
-  trace_begin(&sp, TRACE_SYSCALL, "netlink.setlink", TA_STR("name", name),
-              TA_STR("newname", new_name), TA_STR("address", mac_text));
-  return nl_call(s, &sp, nlh, NULL, NULL, 0, err, "rename %s to %s", name, new_name);
 }
 
 static int
@@ -891,17 +869,6 @@ netns_open(const char *path, cut_err *err)
   return fd;
 }
 
-/* A temporary name for the container end until it is eth0 in its own
- * namespace (both ends start in the host's, where eth0 is taken). */
-static void
-peer_temp_name(char out[IFNAMSIZ])
-{
-  uint32_t r = 0;
-  if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-    r = (uint32_t)time(NULL) ^ (uint32_t)getpid();
-  snprintf(out, IFNAMSIZ, "veth%08x", r);
-}
-
 typedef struct attach_req {
   const char *bridge, *netns_path, *host_if, *addr_cidr, *gateway_text;
   uint32_t addr, gateway;
@@ -937,10 +904,8 @@ attach_inside(const attach_req *a, int ns_fd, const char *peer, cut_err *err)
   link_info li;
   if (nl_open_in_netns(&in, ns_fd, a->netns_path, err) < 0)
     return -1;
-  /* Look the peer up again by name: its ifindex may change on the move. */
+  /* The peer was born here as eth0 with its MAC (link_create_veth). */
   int r = link_find(&in, "veth", peer, &li, err);
-  if (r == 0)
-    r = link_set_name_mac(&in, &li, peer, "eth0", a->mac, a->mac_text, err);
   if (r == 0)
     r = addr_add(&in, &li, "eth0", a->addr, a->prefix, 0, err);
   if (r == 0)
@@ -955,22 +920,17 @@ attach_inside(const attach_req *a, int ns_fd, const char *peer, cut_err *err)
 static int
 attach_steps(nl_sock *host, const attach_req *a, int ns_fd, bool *created, cut_err *err)
 {
-  link_info br, hl, pl;
-  char peer[IFNAMSIZ];
-  peer_temp_name(peer);
+  link_info br, hl;
   if (link_find(host, "bridge", a->bridge, &br, err) < 0)
     return -1;
-  if (link_create_veth(host, a->host_if, peer, err) < 0)
+  if (link_create_veth(host, a->host_if, "eth0", ns_fd, a->mac, err) < 0)
     return -1;
   *created = true;
-  if (link_find(host, "veth", a->host_if, &hl, err) < 0 ||
-      link_find(host, "veth", peer, &pl, err) < 0)
+  if (link_find(host, "veth", a->host_if, &hl, err) < 0)
     return -1;
   if (link_set_master_up(host, &hl, a->host_if, &br, a->bridge, err) < 0)
     return -1;
-  if (link_set_netns(host, &pl, peer, ns_fd, a->netns_path, err) < 0)
-    return -1;
-  return attach_inside(a, ns_fd, peer, err);
+  return attach_inside(a, ns_fd, "eth0", err);
 }
 
 int
