@@ -124,7 +124,18 @@ like "$(dk exec nosuchthing true 2>&1)" 'No such container' "exec into an unknow
 dk create --name stopped $IMG true >/dev/null
 like "$(dk exec stopped true 2>&1)" 'is not running' "exec into a stopped container: 409"
 dk rm stopped >/dev/null
+like "$(dk run -v 'bad!vol:/data' $IMG true 2>&1)" 'includes invalid characters' "a bad volume name: refused"
+like "$(dk run -v vol2:relative $IMG true 2>&1)" 'must be an absolute path' "a relative mount destination: refused"
+like "$(dapi POST '/v1.41/containers/x/wait?condition=sometimes')" '^(400|404) ' "a bad wait condition: 4xx"
+like "$(dapi GET /v1.41/nosuchroute)" '^404 ' "an unknown route: 404"
+head -c $((5 << 20)) /dev/zero | tr '\0' 'x' >"$T/big.json"
+is "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$T/docker.sock" -X POST \
+  -H 'Content-Type: application/json' --data-binary @"$T/big.json" http://x/v1.41/containers/create)" "413" \
+  "a 5 MiB body: 413"
+like "$(dapi POST /v1.41/volumes/create '{"Name":"../etc"}')" '^400 ' "a volume name with ../: 400"
 is "$(ls "$T/dk/containers" | wc -l)" "$before" "no record left by any of them"
+is "$(ls "$T/dkx/netns" 2>/dev/null | wc -l)" "0" "no network namespace left by any of them"
+is "$(ip -o link show master "$DKD_BRIDGE" | wc -l)" "0" "no veth left by any of them"
 
 # ---- the daemon restarts; its containers do not
 dk run -d --name survivor $IMG sleep 300 >/dev/null

@@ -748,10 +748,10 @@ dkd_h_containers_delete(httpd_req *req, void *ctx)
     pthread_mutex_unlock(&d->lock);
     return;
   }
-  if (k->removing) {
+  if (k->removing || k->starting) {
     pthread_mutex_unlock(&d->lock);
-    httpd_reply_error(req, 409, "removal of container %s is already in progress",
-                      httpd_param(req, "id"));
+    httpd_reply_error(req, 409, "container %s is %s", httpd_param(req, "id"),
+                      k->removing ? "already being removed" : "starting: try again");
     return;
   }
   bool running = k->state == DKD_RUNNING || k->state == DKD_PAUSED;
