@@ -97,6 +97,10 @@ a=$(dk run -d --name na $IMG sleep 300)
 ipa=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' na)
 like "$ipa" "^${DKD_BIP%.1/24}\.[0-9]+$" "bridge: na has an address of --bip's subnet ($ipa)"
 like "$(dk run --rm $IMG ping -c 1 -W 2 "$ipa")" '1 packets received' "a second container pings na over the bridge"
+like "$(dk exec na cat /etc/hosts)" "$ipa	${a:0:12}" "/etc/hosts names the container at its address, as Docker's does"
+is "$(dk exec na cat /etc/hostname)" "${a:0:12}" "/etc/hostname is the container's"
+is "$(dk exec na hostname -i)" "$ipa" "hostname -i resolves through /etc/hosts"
+like "$(dk exec na cat /etc/resolv.conf)" 'nameserver' "/etc/resolv.conf is there"
 is "$(dk exec na cat /sys/class/net/eth0/address)" "$(dk inspect -f '{{.NetworkSettings.MacAddress}}' na)" \
   "eth0 has Docker's MAC (02:42 + the address)"
 is "$(dk run --rm --network none $IMG ls /sys/class/net | tr '\n' ' ')" "lo " "--network none: only lo"

@@ -299,9 +299,94 @@ check_unsupported(const cJSON *hc, cut_err *err)
   return 0;
 }
 
+/* resolv.conf for the container: the host's, unless it only names a local
+ * resolver (127.0.0.53 of systemd-resolved is unreachable from another
+ * network namespace), then Docker's fallback.  With the host's network the
+ * host's file as it is. */
+static int
+resolv_conf(const char *host_mode, char **out, cut_err *err)
+{
+  char *text = NULL;
+  size_t len;
+  if (cut_read_file("/etc/resolv.conf", 1 << 16, &text, &len, NULL) < 0)
+    text = strdup("");
+  if (strcmp(host_mode, "host") == 0) {
+    *out = text;
+    return 0;
+  }
+  bool remote = false;
+  for (char *p = text; (p = strstr(p, "nameserver")) != NULL; p += 10) {
+    const char *a = p + 10 + strspn(p + 10, " \t");
+    if (strncmp(a, "127.", 4) != 0 && strncmp(a, "::1", 3) != 0)
+      remote = true;
+  }
+  if (!remote) {
+    free(text);
+    text = strdup("# the host names only a local resolver: Docker's fallback\n"
+                  "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+  }
+  *out = text;
+  return text ? 0 : cut_error(err, ENOMEM, "resolv.conf");
+}
+
+static int
+add_etc_mount(const char *dir, const char *name, const char *text, cJSON *mounts, cut_err *err)
+{
+  char path[DKD_DIR_MAX + 160], dst[32];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  snprintf(dst, sizeof dst, "/etc/%s", name);
+  if (cut_write_file_atomic(path, text, strlen(text), 0644, err) < 0)
+    return -1;
+  cJSON *m = cJSON_CreateObject();
+  cJSON_AddStringToObject(m, "destination", dst);
+  cJSON_AddStringToObject(m, "source", path);
+  cJSON_AddStringToObject(m, "type", "bind");
+  cJSON *opts = cJSON_AddArrayToObject(m, "options");
+  cJSON_AddItemToArray(opts, cJSON_CreateString("rbind"));
+  cJSON_AddItemToArray(opts, cJSON_CreateString("rw"));
+  cJSON_AddItemToArray(mounts, m);
+  return 0;
+}
+
+/* Docker gives every container its own /etc/hostname, /etc/hosts (with its
+ * address on the bridge) and /etc/resolv.conf, bind-mounted from files in
+ * the container's directory (dockerd's daemon/container_operations.go). */
+static int
+etc_files(const dkd_container *k, const cJSON *cfg, const char *mode, const char *dir,
+          cJSON *mounts, cut_err *err)
+{
+  char host[256], hosts[1024], *resolv = NULL;
+  const char *h = str_or_null(cfg, "Hostname");
+  snprintf(host, sizeof host, "%.*s", h ? 255 : 12, h ? h : k->id);
+  int n = snprintf(hosts, sizeof hosts,
+                   "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                   "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                   "ff02::2\tip6-allrouters\n");
+  if (k->ip[0])
+    snprintf(hosts + n, sizeof hosts - (size_t)n, "%s\t%s\n", k->ip, host);
+  char *host_hosts = NULL;
+  size_t len;
+  bool host_mode = strcmp(mode, "host") == 0;
+  if (host_mode && cut_read_file("/etc/hosts", 1 << 16, &host_hosts, &len, NULL) < 0)
+    host_hosts = NULL;
+  char line[300];
+  snprintf(line, sizeof line, "%s\n", host);
+  int r = resolv_conf(mode, &resolv, err);
+  if (r == 0)
+    r = add_etc_mount(dir, "hostname", line, mounts, err);
+  if (r == 0)
+    r = add_etc_mount(dir, "hosts", host_hosts ? host_hosts : hosts, mounts, err);
+  if (r == 0)
+    r = add_etc_mount(dir, "resolv.conf", resolv, mounts, err);
+  free(host_hosts);
+  free(resolv);
+  return r;
+}
+
 /* The body of containerd's POST /v1/containers for this request. */
 static cJSON *
-containerd_options(dkd *d, dkd_container *k, const cJSON *cfg, const cJSON *hc, cut_err *err)
+containerd_options(dkd *d, dkd_container *k, const cJSON *cfg, const cJSON *hc, const char *dir,
+                   cut_err *err)
 {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "id", k->id);
@@ -346,8 +431,14 @@ containerd_options(dkd *d, dkd_container *k, const cJSON *cfg, const cJSON *hc, 
       cJSON_AddBoolToObject(o, "no_new_privileges", true);
   }
   cJSON *mounts = cJSON_AddArrayToObject(o, "mounts");
+  const char *mode = cJSON_GetStringValue(cJSON_GetObjectItem(hc, "NetworkMode"));
   if (dkd_binds_to_mounts(d, cJSON_GetObjectItem(hc, "Binds"), mounts, err) < 0 ||
       dkd_network_setup(d, k, o, err) < 0) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  if (etc_files(k, cfg, mode ? mode : "default", dir, mounts, err) < 0) {
+    dkd_network_teardown(d, k);
     cJSON_Delete(o);
     return NULL;
   }
@@ -452,9 +543,10 @@ claim_name(dkd *d, dkd_container *k, const char *want, cut_err *err)
 }
 
 static int
-create_in_containerd(dkd *d, dkd_container *k, const cJSON *cfg, const cJSON *hc, cut_err *err)
+create_in_containerd(dkd *d, dkd_container *k, const cJSON *cfg, const cJSON *hc, const char *dir,
+                     cut_err *err)
 {
-  cJSON *opts = containerd_options(d, k, cfg, hc, err), *out = NULL;
+  cJSON *opts = containerd_options(d, k, cfg, hc, dir, err), *out = NULL;
   if (opts == NULL)
     return -1;
   long st = 0;
@@ -487,6 +579,38 @@ create_status(const cut_err *err)
   case ENOTSUP: return 400;
   default: return 500;
   }
+}
+
+/* Everything create does once the name is reserved.  On failure nothing is
+ * left: each step undoes its own work, the directory goes last. */
+static int
+create_steps(dkd *d, dkd_container *k, cut_err *err)
+{
+  char dir[DKD_DIR_MAX + 128];
+  record_dir(d, k->id, dir, sizeof dir);
+  cJSON *img = NULL;
+  int r = resolve_image(d, k, &img, err);
+  if (r == 0)
+    r = cut_mkdir_p(dir, 0700, err);
+  if (r == 0)
+    r = create_in_containerd(d, k, k->config, k->host_config, dir, err);
+  if (r == 0) {
+    fill_config(k, k->config, cJSON_GetObjectItem(cJSON_GetObjectItem(img, "config"), "config"));
+    r = dkd_container_save(d, k, err);
+    if (r < 0) {
+      char path[200];
+      snprintf(path, sizeof path, "/v1/containers/%s", k->id);
+      cut_err e;
+      dkd_ctd(d, "DELETE", path, NULL, NULL, NULL, &e);
+      dkd_network_teardown(d, k);
+    }
+  }
+  if (r < 0) {
+    cut_err e;
+    cut_rm_rf(dir, &e);
+  }
+  cJSON_Delete(img);
+  return r;
 }
 
 static void
@@ -525,7 +649,6 @@ dkd_h_containers_create(httpd_req *req, void *ctx)
   k->state = DKD_CREATED;
   trace_span sp;
   trace_begin(&sp, TRACE_INTERNAL, "container.Create", TA_STR("id", k->id), TA_STR("image", image));
-  cJSON *img = NULL;
   pthread_mutex_lock(&d->lock);
   int r = claim_name(d, k, httpd_query(req, "name"), &err);
   if (r == 0) { /* the name is ours while we create */
@@ -540,26 +663,7 @@ dkd_h_containers_create(httpd_req *req, void *ctx)
   cJSON_DeleteItemFromObject(k->config, "NetworkingConfig");
   host_network_hostname(k->host_config, k->config);
   if (r == 0)
-    r = resolve_image(d, k, &img, &err);
-  if (r == 0)
-    r = create_in_containerd(d, k, k->config, k->host_config, &err);
-  if (r == 0) {
-    fill_config(k, k->config, cJSON_GetObjectItem(cJSON_GetObjectItem(img, "config"), "config"));
-    char dir[DKD_DIR_MAX + 128];
-    record_dir(d, k->id, dir, sizeof dir);
-    r = cut_mkdir_p(dir, 0700, &err);
-    if (r == 0)
-      r = dkd_container_save(d, k, &err);
-    if (r < 0) {
-      char path[200];
-      snprintf(path, sizeof path, "/v1/containers/%s", k->id);
-      cut_err e;
-      dkd_ctd(d, "DELETE", path, NULL, NULL, NULL, &e);
-      dkd_network_teardown(d, k);
-      cut_rm_rf(dir, &e);
-    }
-  }
-  cJSON_Delete(img);
+    r = create_steps(d, k, &err);
   trace_end(&sp, r < 0 ? &err : NULL, TA_STR("name", k->name));
   pthread_mutex_lock(&d->lock);
   if (r < 0)
