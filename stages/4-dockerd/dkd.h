@@ -89,8 +89,9 @@ typedef struct dkd_container {
   char error[256]; /* the last start error, for inspect and wait */
   uint64_t exits;  /* incremented at every exit: next-exit waits on it */
   bool removing, removed;
-  bool has_task; /* a containerd task exists (created or running) */
-  bool starting; /* a start is in progress */
+  double removed_at; /* dkd_monotonic() when removed: freed a while later */
+  bool has_task;     /* a containerd task exists (created or running) */
+  bool starting;     /* a start is in progress */
   char start_tp[64]; /* the traceparent of the last start: its exit joins that trace */
   dkd_stdio stdio;
   int restart_count;
@@ -102,6 +103,7 @@ typedef struct dkd_exec {
   char container_id[65];
   cJSON *config; /* the create request: Cmd, Tty, Env, User, WorkingDir, Attach* */
   bool running, started, done;
+  double done_at; /* dkd_monotonic() when it ended: freed a while later */
   int exit_code;
   int pid;
   dkd_stdio stdio;
@@ -142,6 +144,14 @@ const char *dkd_state_name(enum dkd_state s);
 void dkd_random_name(char *out, size_t len);
 /* Signal number for "SIGTERM", "TERM", "15"; -1 if unknown. */
 int dkd_signal_number(const char *name);
+
+/* Seconds on CLOCK_MONOTONIC. */
+double dkd_monotonic(void);
+/* Mark k removed (d->lock held). */
+void dkd_container_removed(dkd *d, dkd_container *k);
+/* Free removed containers and finished execs old enough that nobody can
+ * still hold them (d->lock held; called at each create). */
+void dkd_sweep(dkd *d);
 
 /* ---- dkd_containers.c ---- */
 /* Find by full id, name ("web" or "/web") or unique id prefix (d->lock held).

@@ -650,6 +650,7 @@ dkd_h_containers_create(httpd_req *req, void *ctx)
   trace_span sp;
   trace_begin(&sp, TRACE_INTERNAL, "container.Create", TA_STR("id", k->id), TA_STR("image", image));
   pthread_mutex_lock(&d->lock);
+  dkd_sweep(d);
   int r = claim_name(d, k, httpd_query(req, "name"), &err);
   if (r == 0) { /* the name is ours while we create */
     k->removing = true;
@@ -880,7 +881,7 @@ dkd_h_containers_delete(httpd_req *req, void *ctx)
   pthread_mutex_lock(&d->lock);
   k->removing = false;
   if (r == 0)
-    k->removed = true;
+    dkd_container_removed(d, k);
   pthread_cond_broadcast(&d->changed);
   pthread_mutex_unlock(&d->lock);
   if (r < 0) {

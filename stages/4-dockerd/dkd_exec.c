@@ -137,12 +137,13 @@ exec_monitor(void *arg)
   e->exit_code = code;
   e->running = false;
   e->done = true;
+  e->done_at = dkd_monotonic();
   pthread_cond_broadcast(&d->changed);
+  trace_event("exec.exit", TA_STR("exec_id", e->id), TA_INT("exit_status", code));
   dkd_stdio_wait_drained(d, &e->stdio);
   dkd_stdio_close(&e->stdio);
   pthread_mutex_unlock(&d->lock);
-  trace_event("exec.exit", TA_STR("exec_id", e->id), TA_INT("exit_status", code));
-  return NULL;
+  return NULL; /* e is not touched after this: dkd_sweep may free it */
 }
 
 /* containerd's task/exec with the exec's FIFOs, then the relay and the
@@ -203,6 +204,7 @@ exec_failed(dkd *d, dkd_exec *e, const cut_err *err)
   pthread_mutex_lock(&d->lock);
   e->exit_code = strstr(err->msg, "No such file") ? 127 : 126;
   e->done = true;
+  e->done_at = dkd_monotonic();
   dkd_attacher *list = e->stdio.attachers;
   e->stdio.attachers = NULL;
   pthread_cond_broadcast(&d->changed);

@@ -100,7 +100,8 @@ record_exit(dkd *d, dkd_container *k, int status, const char *at)
     fprintf(stderr, "cutawayd: remove %.12s: %s\n", k->id, err.msg);
   pthread_mutex_lock(&d->lock);
   k->removing = false;
-  k->removed = r == 0;
+  if (r == 0)
+    dkd_container_removed(d, k);
   pthread_cond_broadcast(&d->changed);
   pthread_mutex_unlock(&d->lock);
 }
@@ -280,7 +281,8 @@ start_failed(dkd *d, dkd_container *k, const char *msg)
   int r = dkd_container_destroy(d, k, &err);
   pthread_mutex_lock(&d->lock);
   k->removing = false;
-  k->removed = r == 0;
+  if (r == 0)
+    dkd_container_removed(d, k);
   pthread_cond_broadcast(&d->changed);
   pthread_mutex_unlock(&d->lock);
 }

@@ -165,3 +165,66 @@ dkd_reply_err(httpd_req *req, unsigned status, const cut_err *err)
 {
   httpd_reply_error(req, status, "%s", err->msg);
 }
+
+double
+dkd_monotonic(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+dkd_container_removed(dkd *d, dkd_container *k)
+{
+  k->removed = true;
+  k->removed_at = dkd_monotonic();
+  /* Its execs never started never will: they can go with it. */
+  for (dkd_exec *e = d->execs; e; e = e->next)
+    if (!e->started && strcmp(e->container_id, k->id) == 0) {
+      e->done = true;
+      e->done_at = k->removed_at;
+    }
+  pthread_cond_broadcast(&d->changed);
+}
+
+/* Every thread that holds a container or an exec (a /wait, a log reader,
+ * the monitor, a relay, a stdin copier) lets go within a second of its
+ * removal or end: they are woken by d->changed or by their socket
+ * closing.  Five minutes later the memory goes, as dockerd prunes its
+ * finished execs after five minutes. */
+#define DKD_GRACE_S 300.0
+
+static void
+container_free(dkd_container *k)
+{
+  cJSON_Delete(k->config);
+  cJSON_Delete(k->host_config);
+  cJSON_Delete(k->args);
+  free(k);
+}
+
+void
+dkd_sweep(dkd *d)
+{
+  double now = dkd_monotonic();
+  for (dkd_container **pp = &d->containers; *pp;) {
+    dkd_container *k = *pp;
+    if (k->removed && now - k->removed_at > DKD_GRACE_S && !k->stdio.relaying) {
+      *pp = k->next;
+      container_free(k);
+    } else {
+      pp = &k->next;
+    }
+  }
+  for (dkd_exec **pp = &d->execs; *pp;) {
+    dkd_exec *e = *pp;
+    if (e->done && now - e->done_at > DKD_GRACE_S && !e->stdio.relaying) {
+      *pp = e->next;
+      cJSON_Delete(e->config);
+      free(e);
+    } else {
+      pp = &e->next;
+    }
+  }
+}
