@@ -143,11 +143,16 @@ is "$(ip -o link show master "$DKD_BRIDGE" | wc -l)" "0" "no veth left by any of
 
 # ---- the daemon restarts; its containers do not
 dk run -d --name survivor $IMG sleep 300 >/dev/null
+dk run -d --name ticker $IMG sh -c 'while true; do echo tick; sleep 0.1; done' >/dev/null
 spid=$(dk inspect -f '{{.State.Pid}}' survivor)
 dkd_stop
 kill -0 "$spid" 2>/dev/null && pass "cutawayd stopped: the container still runs" || fail "cutawayd stopped: the container still runs"
 dkd_start || fail "cutawayd restarts"
-like "$(dk ps --format '{{.Names}} {{.Status}}')" '^survivor Up' "after the restart ps shows it up"
+like "$(dk ps --format '{{.Names}} {{.Status}}' | sort | tr '\n' ' ')" '^survivor Up.*ticker Up' \
+  "after the restart ps shows them up"
+like "$(timeout -s TERM 1 "$DOCKER" attach --no-stdin --sig-proxy=false ticker 2>/dev/null | head -3 | tr '\n' ' ')" \
+  '^tick tick' "docker attach after the restart: the output flows again (the FIFOs are read again)"
+dk rm -f ticker >/dev/null
 kill -9 "$DKD_PID"
 dkd_start || fail "cutawayd restarts after kill -9"
 dk kill survivor >/dev/null

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib/tap.sh"
 mounts=$(grep -E 'cutaway|ocitest' /proc/self/mountinfo || true)
 is "$mounts" "" "no mounts left behind"
 
-cgroups=$(find /sys/fs/cgroup -maxdepth 4 -type d -name '*cutaway*' 2>/dev/null || true)
+cgroups=$(find /sys/fs/cgroup -maxdepth 6 -type d -name '*cutaway*' 2>/dev/null || true)
 is "$cgroups" "" "no cgroups left behind"
 
 netns=$(ip netns list 2>/dev/null | grep -E 'cutaway' || true)

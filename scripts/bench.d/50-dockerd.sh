@@ -31,9 +31,9 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
   done
   grep -F " $W" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
-  for d in /sys/fs/cgroup/*/cutaway-bench-dkd /sys/fs/cgroup/cutaway-bench-dkd; do
-    [[ -d $d ]] && rmdir "$d" 2>/dev/null
-  done
+  # dockerd's --cgroup-parent, with the containers' cgroups inside: deepest first.
+  find /sys/fs/cgroup -maxdepth 6 -type d -name cutaway-bench-dkd 2>/dev/null |
+    while read -r d; do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
   rm -rf --one-file-system "$W"
 }
 trap cleanup EXIT

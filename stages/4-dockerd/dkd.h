@@ -61,6 +61,7 @@ typedef struct dkd_stdio {
   bool tty, with_stdin;
   bool relaying;           /* the relay thread runs */
   bool drained;            /* it saw the end of both streams */
+  double exited_at;        /* the process exited (dkd_monotonic), 0 before */
   dkd_attacher *attachers; /* guarded by d->lock */
   int stdin_writers;       /* attachers still feeding stdin */
 } dkd_stdio;
@@ -186,6 +187,9 @@ void dkd_run_recover(dkd *d);
 /* ---- dkd_stream.c ---- */
 /* Make the FIFOs of a process under EXEC_ROOT/fifos/<name>. */
 int dkd_stdio_open(dkd *d, dkd_stdio *s, const char *name, bool tty, bool with_stdin, cut_err *err);
+/* After a daemon restart: open the FIFOs a running process still writes
+ * to (the shim holds its ends), so attaching works again; -1 if gone. */
+int dkd_stdio_reopen(dkd *d, dkd_stdio *s, const char *name, bool tty, bool with_stdin);
 /* Their paths for a containerd task or exec request body. */
 void dkd_stdio_body(const dkd_stdio *s, cJSON *body);
 /* The shim has its ends: start relaying (output to attachers). */

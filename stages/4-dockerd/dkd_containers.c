@@ -630,6 +630,8 @@ dkd_h_containers_create(httpd_req *req, void *ctx)
   cJSON *body;
   if (httpd_json_body(req, false, &body) < 0)
     return;
+  /* The name asked for, on the span even when create is refused. */
+  httpd_span_attr(req, "name", httpd_query(req, "name"));
   const char *image = str_or_null(body, "Image");
   if (image == NULL) {
     httpd_reply_error(req, 400, "Config.Image: an image is required");
@@ -681,7 +683,8 @@ dkd_h_containers_create(httpd_req *req, void *ctx)
     return;
   }
   httpd_span_attr(req, "container_id", k->id);
-  httpd_span_attr(req, "name", k->name + 1);
+  if (httpd_query(req, "name") == NULL || *httpd_query(req, "name") == '\0')
+    httpd_span_attr(req, "name", k->name + 1); /* a generated name */
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "Id", k->id);
   cJSON_AddArrayToObject(o, "Warnings");

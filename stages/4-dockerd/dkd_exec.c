@@ -140,6 +140,7 @@ exec_monitor(void *arg)
   e->done_at = dkd_monotonic();
   pthread_cond_broadcast(&d->changed);
   trace_event("exec.exit", TA_STR("exec_id", e->id), TA_INT("exit_status", code));
+  e->stdio.exited_at = e->done_at;
   dkd_stdio_wait_drained(d, &e->stdio);
   dkd_stdio_close(&e->stdio);
   pthread_mutex_unlock(&d->lock);

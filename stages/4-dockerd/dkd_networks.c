@@ -250,9 +250,12 @@ network_json(dkd *d, const char *name, bool with_containers)
         continue;
       cJSON *c = cJSON_CreateObject();
       cJSON_AddStringToObject(c, "Name", k->name + 1);
-      char a[40];
-      snprintf(a, sizeof a, "%s/%d", k->ip, 16);
-      cJSON_AddStringToObject(c, "IPv4Address", k->ip);
+      char a[40], subnet[40], gw[20];
+      int prefix = 0;
+      cut_err err;
+      bridge_subnet(d, subnet, sizeof subnet, gw, sizeof gw, &prefix, &err);
+      snprintf(a, sizeof a, "%s/%d", k->ip, prefix);
+      cJSON_AddStringToObject(c, "IPv4Address", a);
       cJSON_AddItemToObject(cs, k->id, c);
     }
     pthread_mutex_unlock(&d->lock);

@@ -68,6 +68,7 @@ static void
 record_exit(dkd *d, dkd_container *k, int status, const char *at)
 {
   pthread_mutex_lock(&d->lock);
+  k->stdio.exited_at = dkd_monotonic();
   dkd_stdio_wait_drained(d, &k->stdio);
   pthread_mutex_unlock(&d->lock);
   char path[200];
@@ -148,12 +149,21 @@ void
 dkd_run_recover(dkd *d)
 {
   pthread_mutex_lock(&d->lock);
-  for (dkd_container *k = d->containers; k; k = k->next)
-    if (k->state == DKD_RUNNING || k->state == DKD_PAUSED) {
-      k->has_task = true;
-      k->stdio.drained = true; /* nothing relays any more: logs still do */
-      monitor_start(d, k);
-    }
+  for (dkd_container *k = d->containers; k; k = k->next) {
+    if (k->state != DKD_RUNNING && k->state != DKD_PAUSED)
+      continue;
+    k->has_task = true;
+    bool tty = cJSON_IsTrue(cJSON_GetObjectItem(k->config, "Tty"));
+    bool in = cJSON_IsTrue(cJSON_GetObjectItem(k->config, "OpenStdin"));
+    /* The shim still writes to the FIFOs our previous run made: read them
+     * again, so `docker attach` works after a restart as it did before. */
+    bool fifos = dkd_stdio_reopen(d, &k->stdio, k->id, tty, in) == 0;
+    pthread_mutex_unlock(&d->lock);
+    if (fifos)
+      dkd_stdio_start(d, &k->stdio);
+    pthread_mutex_lock(&d->lock);
+    monitor_start(d, k);
+  }
   pthread_mutex_unlock(&d->lock);
 }
 

@@ -75,6 +75,21 @@ dkd_stdio_open(dkd *d, dkd_stdio *s, const char *name, bool tty, bool with_stdin
   return 0;
 }
 
+int
+dkd_stdio_reopen(dkd *d, dkd_stdio *s, const char *name, bool tty, bool with_stdin)
+{
+  snprintf(s->dir, sizeof s->dir, "%s/fifos/%s", d->exec_root, name);
+  snprintf(s->out, sizeof s->out, "%s/stdout", s->dir);
+  snprintf(s->err, sizeof s->err, "%s/stderr", s->dir);
+  snprintf(s->in, sizeof s->in, "%s/stdin", s->dir);
+  s->tty = tty;
+  s->with_stdin = with_stdin;
+  s->rd_out = open(s->out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  s->rd_err = tty ? -1 : open(s->err, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  s->wr_in = with_stdin ? open(s->in, O_RDWR | O_NONBLOCK | O_CLOEXEC) : -1;
+  return s->rd_out >= 0 ? 0 : -1;
+}
+
 void
 dkd_stdio_body(const dkd_stdio *s, cJSON *body)
 {
@@ -159,6 +174,19 @@ relay_chunk(dkd *d, dkd_stdio *s, int stream, const char *buf, size_t n)
     attacher_send(a, stream, buf, n);
 }
 
+/* The end of the output is the shim closing the FIFOs.  A FIFO reopened
+ * after a daemon restart whose writer had already gone never reports it
+ * (poll sees POLLHUP only for a writer that left after our open): a second
+ * after the process exited, the relay stops waiting. */
+static bool
+gave_up(dkd *d, dkd_stdio *s)
+{
+  pthread_mutex_lock(&d->lock);
+  bool late = s->exited_at > 0 && dkd_monotonic() - s->exited_at > 1.0;
+  pthread_mutex_unlock(&d->lock);
+  return late;
+}
+
 static void *
 relay_thread(void *arg)
 {
@@ -172,7 +200,10 @@ relay_thread(void *arg)
   while (open_[0] || open_[1]) {
     struct pollfd p[2] = {{.fd = open_[0] ? fds[0] : -1, .events = POLLIN},
                           {.fd = open_[1] ? fds[1] : -1, .events = POLLIN}};
-    if (poll(p, 2, -1) < 0 && errno != EINTR)
+    int n = poll(p, 2, 500);
+    if (n < 0 && errno != EINTR)
+      break;
+    if (n == 0 && gave_up(d, s))
       break;
     for (int i = 0; i < 2; i++) {
       if (!open_[i] || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -208,6 +239,7 @@ dkd_stdio_start(dkd *d, dkd_stdio *s)
   pthread_mutex_lock(&d->lock);
   s->relaying = true;
   s->drained = false;
+  s->exited_at = 0;
   pthread_mutex_unlock(&d->lock);
   pthread_t th;
   pthread_attr_t at;
@@ -237,6 +269,7 @@ struct hijack {
   dkd_stdio *s;
   bool out, err, in, tty;
   dkd_hijack_hooks hooks;
+  char traceparent[64]; /* the request's server span: the upgrade runs after it ended */
   /* for the stdin thread */
   int fd;
   char *extra;
@@ -302,13 +335,19 @@ on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *ex
                       .want_stderr = h->err,
                       .want_stdin = h->in,
                       .tty = h->tty};
-  trace_event("attach.hijacked", TA_BOOL("stdin", h->in), TA_BOOL("tty", h->tty));
   pthread_mutex_lock(&h->d->lock);
   a->next = h->s->attachers;
   h->s->attachers = a;
   pthread_mutex_unlock(&h->d->lock);
+  /* In the request's trace (its server span has ended: the upgrade comes
+   * after the 101), with what the hook does (exec's start) under it. */
+  trace_span sp;
+  trace_begin_remote(&sp, TRACE_INTERNAL, "attach.hijacked",
+                     h->traceparent[0] ? h->traceparent : NULL, TA_BOOL("stdin", h->in),
+                     TA_BOOL("tty", h->tty));
   if (h->hooks.on_attached)
     h->hooks.on_attached(h->d, h->hooks.arg);
+  trace_end(&sp, NULL);
   if (!h->in) {
     free(h);
     return;
@@ -338,6 +377,8 @@ dkd_reply_hijack(httpd_req *req, dkd *d, dkd_stdio *s, bool out, bool err, bool 
   *h = (struct hijack){.d = d, .s = s, .out = out, .err = err, .in = in, .tty = tty};
   if (hooks)
     h->hooks = *hooks;
+  if (!trace_traceparent(NULL, h->traceparent))
+    h->traceparent[0] = '\0';
   struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, h);
   if (r == NULL) {
     free(h);

@@ -163,7 +163,13 @@ dkd_ctd(dkd *d, const char *method, const char *path, const cJSON *body, long *s
 void
 dkd_reply_err(httpd_req *req, unsigned status, const cut_err *err)
 {
-  httpd_reply_error(req, status, "%s", err->msg);
+  /* Docker's messages are sentences without our ": <strerror>" tail. */
+  size_t n = strlen(err->msg);
+  const char *tail = err->errnum ? strerror(err->errnum) : NULL;
+  size_t t = tail ? strlen(tail) : 0;
+  if (tail && n > t + 2 && strcmp(err->msg + n - t, tail) == 0 && err->msg[n - t - 2] == ':')
+    n -= t + 2;
+  httpd_reply_error(req, status, "%.*s", (int)n, err->msg);
 }
 
 double
