@@ -5,7 +5,8 @@
 # private root, both with --network none (the real dockerd runs with
 # --bridge=none here: no iptables on a test machine); then ours with the
 # default bridge network, whose netns + veth setup is part of every run;
-# then the idle RSS of cutawayd and dockerd.  Median of N sequential runs.
+# then our own CLI (stage 5) in place of docker's; then the idle RSS of
+# cutawayd and dockerd.  Median of N sequential runs.
 set -u
 cd "$(dirname "$0")/../.."
 TOP=$PWD
@@ -62,6 +63,7 @@ dkd_start_stack >/dev/null 2>&1 || { echo "50-dockerd: the cutaway stack did not
 "$DOCKER" run --rm --network none cutaway.test/busybox true >/dev/null 2>&1
 ms[ours]=$(median_ms "$DOCKER" run --rm --network none cutaway.test/busybox true)
 ms[ours_bridge]=$(median_ms "$DOCKER" run --rm cutaway.test/busybox true)
+[[ -x bin/cutaway ]] && ms[cli]=$(median_ms bin/cutaway run --rm --network none cutaway.test/busybox true)
 rss_ours=$(rss_kb "$DKD_PID")
 
 if command -v dockerd >/dev/null && command -v containerd >/dev/null; then
@@ -99,6 +101,8 @@ fi
 printf '  %-56s %s\n' "docker run --rm IMAGE true (median of $N runs)" "ms"
 printf '  %-56s %8s\n' "docker -> cutawayd -> cutaway-containerd (--network none)" "${ms[ours]}"
 printf '  %-56s %8s\n' "docker -> cutawayd -> cutaway-containerd (bridge)" "${ms[ours_bridge]}"
+[[ -n ${ms[cli]:-} ]] &&
+  printf '  %-56s %8s\n' "cutaway -> cutawayd -> cutaway-containerd (--network none)" "${ms[cli]}"
 if num "${ms[real]}" && num "${ms[ours]}"; then
   printf '  %-56s %8s   cutaway is %sx faster\n' "docker -> dockerd 20.10 -> containerd -> runc (none)" \
     "${ms[real]}" "$(ratio "${ms[real]}" "${ms[ours]}")"
