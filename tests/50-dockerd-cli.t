@@ -161,6 +161,20 @@ like "$(dk ps -a --format '{{.Names}} {{.Status}}')" '^survivor Exited \(137\)' 
   "after kill -9 and a restart the daemon still sees the container exit"
 dk rm survivor >/dev/null
 
+# ---- killed in the middle of a create: the restart removes the half
+dkd_stop
+CUTAWAY_FAILPOINT=dockerd.create.before_record dkd_start || fail "cutawayd starts (failpoint)"
+dk create --name half $IMG true >/dev/null 2>&1
+ctd_gone "$DKD_PID" && pass "cutawayd killed itself between containerd's create and its record" ||
+  fail "cutawayd killed itself between containerd's create and its record"
+is "$(cutaway-ctr containers ls | grep -c .)" "2" "... leaving a containerd container behind (and the header)"
+like "$(ls "$T/dkx/netns")" '^[0-9a-f]{64}$' "... and its network namespace"
+dkd_start || fail "cutawayd restarts"
+is "$(cutaway-ctr containers ls | grep -c .)" "1" "the restart removed the half-created containerd container"
+is "$(ls "$T/dkx/netns" | wc -l)" "0" "... its network namespace"
+is "$(ip -o link show master "$DKD_BRIDGE" | wc -l)" "0" "... and so its veth"
+is "$(dk ps -aq | wc -l)" "0" "docker ps -a: nothing"
+
 # ---- one trace from the CLI's requests down to execve
 dk run --name traced $IMG echo traced >/dev/null
 names=$(cutaway-trace show --container traced 2>/dev/null)

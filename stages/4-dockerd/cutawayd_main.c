@@ -144,6 +144,8 @@ main(int argc, char **argv)
     r = cut_mkdir_p(d->exec_root, 0700, &err);
   if (r == 0)
     r = dkd_containers_load(d, &err);
+  if (r == 0) /* before serving: nothing is being created meanwhile */
+    dkd_reconcile(d);
   if (r == 0)
     r = dkd_serve(d, &err);
   trace_end(&sp, r < 0 ? &err : NULL);

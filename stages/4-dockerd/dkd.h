@@ -37,6 +37,8 @@
 #define DKD_API_VERSION "1.41"
 #define DKD_MIN_API_VERSION "1.12"
 #define DKD_DIR_MAX 1024
+/* The containerd label naming the cutawayd (its --root) that made a container. */
+#define DKD_OWNER_LABEL "io.cutaway.dockerd.root"
 
 typedef struct dkd dkd;
 
@@ -162,6 +164,11 @@ dkd_container *dkd_container_find(dkd *d, const char *ref, bool *ambiguous);
 dkd_container *dkd_container_req(dkd *d, httpd_req *req);
 int dkd_container_save(dkd *d, dkd_container *k, cut_err *err);
 int dkd_containers_load(dkd *d, cut_err *err);
+/* After a crash: containerd containers, network namespaces and FIFOs this
+ * daemon made but has no record of go (a create killed half-way). */
+void dkd_reconcile(dkd *d);
+/* Die here (SIGKILL) when CUTAWAY_FAILPOINT names this point (tests). */
+void dkd_failpoint(const char *name);
 /* Forget the container: containerd container, records, FIFOs (not locked). */
 int dkd_container_destroy(dkd *d, dkd_container *k, cut_err *err);
 void dkd_h_containers_create(httpd_req *req, void *ctx);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dkd.h"
+#include "dkd_net.h"
 #include "fileutil.h"
 #include "json.h"
 #include "trace.h"
@@ -410,8 +411,12 @@ containerd_options(dkd *d, dkd_container *k, const cJSON *cfg, const cJSON *hc, 
     cJSON_AddStringToObject(o, "hostname", host);
   cJSON_AddBoolToObject(o, "terminal", cJSON_IsTrue(cJSON_GetObjectItem(cfg, "Tty")));
   const cJSON *labels = cJSON_GetObjectItem(cfg, "Labels");
-  if (cJSON_IsObject(labels))
-    cJSON_AddItemToObject(o, "labels", cJSON_Duplicate(labels, true));
+  cJSON *ol = cJSON_IsObject(labels) ? cJSON_Duplicate(labels, true) : cJSON_CreateObject();
+  /* Ours: after a crash, dkd_reconcile finds containerd containers that
+   * this daemon made but never recorded. */
+  cJSON_DeleteItemFromObject(ol, DKD_OWNER_LABEL);
+  cJSON_AddStringToObject(ol, DKD_OWNER_LABEL, d->root);
+  cJSON_AddItemToObject(o, "labels", ol);
   add_resources(hc, o);
   const char *keys[] = {"CapAdd", "CapDrop"}, *ours[] = {"cap_add", "cap_drop"};
   for (int i = 0; i < 2; i++) {
@@ -596,6 +601,7 @@ create_steps(dkd *d, dkd_container *k, cut_err *err)
     r = create_in_containerd(d, k, k->config, k->host_config, dir, err);
   if (r == 0) {
     fill_config(k, k->config, cJSON_GetObjectItem(cJSON_GetObjectItem(img, "config"), "config"));
+    dkd_failpoint("dockerd.create.before_record");
     r = dkd_container_save(d, k, err);
     if (r < 0) {
       char path[200];
@@ -892,4 +898,84 @@ dkd_h_containers_delete(httpd_req *req, void *ctx)
     return;
   }
   httpd_reply_raw(req, 204, NULL, "", 0);
+}
+
+/* ---- after a crash ---- */
+
+static bool
+known(dkd *d, const char *id)
+{
+  for (dkd_container *k = d->containers; k; k = k->next)
+    if (strcmp(k->id, id) == 0)
+      return true;
+  return false;
+}
+
+/* containerd containers this daemon labelled but has no record of: a create
+ * killed between containerd's create and our record.  Their tasks, snapshots
+ * and containers go. */
+static void
+reconcile_containerd(dkd *d)
+{
+  cJSON *list = NULL;
+  cut_err err;
+  if (dkd_ctd(d, "GET", "/v1/containers", NULL, NULL, &list, &err) < 0) {
+    fprintf(stderr, "cutawayd: cannot list containerd's containers: %s\n", err.msg);
+    return;
+  }
+  const cJSON *it;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItem(list, "containers"))
+  {
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(it, "id"));
+    const char *owner = cJSON_GetStringValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(it, "labels"), DKD_OWNER_LABEL));
+    if (id == NULL || owner == NULL || strcmp(owner, d->root) != 0 || known(d, id))
+      continue;
+    char path[200];
+    snprintf(path, sizeof path, "/v1/containers/%s/task", id);
+    dkd_ctd(d, "DELETE", path, NULL, NULL, NULL, &err);
+    snprintf(path, sizeof path, "/v1/containers/%s", id);
+    if (dkd_ctd(d, "DELETE", path, NULL, NULL, NULL, &err) == 0)
+      fprintf(stderr, "cutawayd: removed half-created container %.12s\n", id);
+  }
+  cJSON_Delete(list);
+}
+
+/* Network namespaces (and their veths, named after the id as
+ * dkd_networks.c names them) and FIFO directories of containers we have no
+ * record of. */
+static void
+reconcile_dir(dkd *d, const char *sub, bool netns)
+{
+  char dir[DKD_DIR_MAX + 16];
+  snprintf(dir, sizeof dir, "%s/%s", d->exec_root, sub);
+  DIR *dp = opendir(dir);
+  struct dirent *de;
+  while (dp && (de = readdir(dp)) != NULL) {
+    if (de->d_name[0] == '.' || known(d, de->d_name))
+      continue;
+    /* An exec's FIFOs are named by the exec id: none survive a restart. */
+    char path[DKD_DIR_MAX + 300];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    cut_err err;
+    char veth[16];
+    snprintf(veth, sizeof veth, "veth%.8s", de->d_name);
+    if (netns)
+      dkd_net_detach(veth, &err);
+    if (netns ? dkd_net_netns_delete(path, &err) : cut_rm_rf(path, &err))
+      fprintf(stderr, "cutawayd: remove %s: %s\n", path, err.msg);
+  }
+  if (dp)
+    closedir(dp);
+}
+
+void
+dkd_reconcile(dkd *d)
+{
+  trace_span sp;
+  trace_begin(&sp, TRACE_INTERNAL, "dockerd.Reconcile");
+  reconcile_containerd(d);
+  reconcile_dir(d, "netns", true);
+  reconcile_dir(d, "fifos", false);
+  trace_end(&sp, NULL);
 }

@@ -234,3 +234,13 @@ dkd_sweep(dkd *d)
     }
   }
 }
+
+void
+dkd_failpoint(const char *name)
+{
+  const char *fp = getenv("CUTAWAY_FAILPOINT");
+  if (fp && strcmp(fp, name) == 0) {
+    fprintf(stderr, "cutawayd: failpoint %s: killing myself\n", name);
+    raise(SIGKILL);
+  }
+}
