@@ -54,6 +54,7 @@ struct httpd_req {
   int nextra;
   char *span_attrs[4][2];
   int nspan_attrs;
+  char error_msg[256]; /* an error reply's message, for its span */
   void (*after)(void *);
   void *after_ctx;
 };
@@ -368,6 +369,8 @@ httpd_reply_error(httpd_req *req, unsigned status, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (req->error_msg[0] == '\0')
+    snprintf(req->error_msg, sizeof req->error_msg, "%.255s", msg);
   cJSON *doc = cJSON_CreateObject();
   cJSON_AddStringToObject(doc, "message", msg);
   httpd_reply_json(req, status, doc);
@@ -548,8 +551,12 @@ dispatch(httpd_req *req)
     cut_error(&err, 0, "HTTP %u", req->status);
     ep = &err;
   }
-  trace_attr attrs[5] = {TA_INT("http.status_code", req->status)};
+  trace_attr attrs[6] = {TA_INT("http.status_code", req->status)};
   size_t n = 1;
+  /* A 4xx is not the server's failure (the span ends ok, as OpenTelemetry
+   * says), but why it refused is what a learner looks for. */
+  if (req->status >= 400 && req->error_msg[0])
+    attrs[n++] = TA_STR("error.message", req->error_msg);
   for (int i = 0; i < req->nspan_attrs; i++)
     attrs[n++] = TA_STR(req->span_attrs[i][0], req->span_attrs[i][1]);
   trace_end_a(&sp, ep, attrs, n);

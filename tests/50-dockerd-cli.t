@@ -40,6 +40,9 @@ out=$(dk run --rm $IMG /nonexistent 2>&1)
 is "$?" "127" "a missing program: exit 127"
 like "$out" 'no such file or directory' "... with the runtime's reason"
 is "$(dk ps -aq | wc -l)" "0" "... and --rm removed it even so"
+out=$(dk run --rm $IMG /etc 2>&1)
+is "$?" "126" "a directory as the program: exit 126"
+like "$out" 'is a directory' "... with the runtime's reason"
 is "$(dk run --rm $IMG sh -c 'echo out; echo err >&2' 2>/dev/null)" "out" "stdout and stderr stay apart (stdout)"
 is "$(dk run --rm $IMG sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)" "err" "... (stderr)"
 is "$(printf 'one\ntwo\n' | dk run --rm -i $IMG wc -l)" "2" "run -i: piped stdin reaches the process, then EOF"

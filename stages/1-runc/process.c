@@ -36,7 +36,18 @@ static bool
 is_executable(const char *path)
 {
   struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+  if (stat(path, &st) < 0)
+    return false;
+  /* errno says why for the caller: execve(2) would fail with these. */
+  if (S_ISDIR(st.st_mode)) {
+    errno = EISDIR;
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    errno = EACCES;
+    return false;
+  }
+  return access(path, X_OK) == 0;
 }
 
 static char *
@@ -76,6 +87,7 @@ rc_process_lookup(const rc_process *p, rc_exec_target *t, cut_err *err)
   const char *prog = p->args[0];
   t->argv_json = json_argv(p->args);
   if (strchr(prog, '/')) {
+    errno = 0;
     if (!is_executable(prog))
       return cut_error(err, errno ? errno : EACCES, "process.args[0] %s", prog);
     snprintf(t->path, sizeof t->path, "%s", prog);

@@ -179,6 +179,8 @@ docker_message(const char *in, char *out, size_t len)
     *p = 'n';
   for (char *p = strstr(out, "Permission denied"); p; p = strstr(p + 1, "Permission denied"))
     *p = 'p';
+  for (char *p = strstr(out, "Is a directory"); p; p = strstr(p + 1, "Is a directory"))
+    *p = 'i';
 }
 
 /* The client closed stdin (StdinOnce): close the process's. */
@@ -262,6 +264,8 @@ start_failed(dkd *d, dkd_container *k, const char *msg)
   dkd_stdio_close(&k->stdio);
   snprintf(k->error, sizeof k->error, "%.255s", msg);
   k->exit_code = strstr(msg, "no such file") || strstr(msg, "not found") ? 127 : 126;
+  /* (docker: 126 for "permission denied" and "is a directory", else 125;
+   * dockerd's wait reports 127 or 126, the CLI computes its own.) */
   k->state = k->started_at[0] ? DKD_EXITED : DKD_CREATED;
   dkd_now(k->finished_at, sizeof k->finished_at);
   k->exits++;

@@ -315,7 +315,7 @@ run_attached(cli *c, const struct run_opts *o, const char *id, cut_err *err)
   cli_path(c, path, sizeof path, "/containers/%s/start", id);
   if (simple_call(c, CLI_ON_AUX, "POST", path, NULL, &status, err) < 0) {
     cli_term_restore();
-    cli_call_end(c, &att, err);
+    cli_call_end(c, &att, NULL); /* the attach itself succeeded (101): start failed */
     int code = start_error_code(err->msg);
     if (o->rm) { /* let the daemon remove it before we exit, as docker does */
       cut_err werr;

@@ -786,11 +786,11 @@ tr_select(const tr_index *ix, const char *sel, const char *container, size_t **o
           v[k++] = i;
       if (k == 0) {
         free(v);
-        return cut_error(err, ENOENT, "trace %s: not found in %s", sel, ix->path);
+        return cut_error(err, 0, "trace %s: not found in %s", sel, ix->path);
       }
       if (k > 1) {
         free(v);
-        return cut_error(err, EINVAL, "trace %s: ambiguous prefix (%zu traces)", sel, k);
+        return cut_error(err, 0, "trace %s: ambiguous prefix (%zu traces)", sel, k);
       }
     }
   }
