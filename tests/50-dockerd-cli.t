@@ -116,6 +116,20 @@ like "$veth" '^veth' "the host end of na's veth is on the bridge ($veth)"
 dk rm -f na >/dev/null
 is "$(ip -o link show master "$DKD_BRIDGE" | wc -l)" "0" "rm -f: its veth is gone"
 
+# ---- docker events: what happened, as it happens
+"$DOCKER" events >"$T/events.out" 2>&1 &
+evpid=$!
+sleep 0.3
+dk run --rm --name evt $IMG sh -c 'exit 5'
+dk volume create evvol >/dev/null && dk volume rm evvol >/dev/null
+wait_for grep -q 'volume destroy evvol' "$T/events.out"
+kill "$evpid" 2>/dev/null
+wait "$evpid" 2>/dev/null
+evs=$(grep -o 'container [a-z]* [0-9a-f]*\|volume [a-z]* evvol' "$T/events.out" | awk '{print $1, $2}' | tr '\n' ',')
+is "$evs" "container create,container start,container die,container destroy,volume create,volume destroy," \
+  "docker events: create, start, die, destroy, then the volume's"
+like "$(grep 'container die' "$T/events.out")" 'exitCode=5.*name=evt|name=evt.*exitCode=5' "... die carries the exit code and name"
+
 # ---- bad requests: 4xx with Docker's words, nothing changed
 before=$(ls "$T/dk/containers" | wc -l)
 is "$(dapi POST /v1.41/containers/create '{"Image":' | cut -c1-3)" "400" "invalid JSON: 400"

@@ -124,6 +124,7 @@ main(int argc, char **argv)
     return 2;
   }
   pthread_mutex_init(&d->lock, NULL);
+  dkd_events_init(d);
   pthread_cond_init(&d->changed, NULL);
   if (pipe2(term_pipe, O_CLOEXEC) < 0)
     return 1;

@@ -113,6 +113,17 @@ typedef struct dkd_exec {
   struct dkd_exec *next;
 } dkd_exec;
 
+/* The event log behind GET /events (dkd_events.c): the last DKD_EVENTS
+ * events, each one JSON line in Docker's format. */
+#define DKD_EVENTS 256
+typedef struct dkd_events {
+  pthread_mutex_t mu; /* its own lock: events are published under d->lock too */
+  pthread_cond_t cv;
+  char *lines[DKD_EVENTS];
+  double times[DKD_EVENTS]; /* unix seconds, for since= */
+  uint64_t next;            /* sequence number of the next event */
+} dkd_events;
+
 struct dkd {
   char root[DKD_DIR_MAX];      /* ROOT: containers/, volumes/ */
   char exec_root[DKD_DIR_MAX]; /* EXEC_ROOT: fifos/, netns/ */
@@ -125,6 +136,7 @@ struct dkd {
   dkd_container *containers;
   dkd_exec *execs;
   httpd *srv;
+  dkd_events events;
 };
 
 /* ---- dkd_util.c ---- */
@@ -257,6 +269,15 @@ void dkd_h_networks_list(httpd_req *req, void *ctx);
 void dkd_h_networks_inspect(httpd_req *req, void *ctx);
 void dkd_h_networks_create(httpd_req *req, void *ctx);
 void dkd_h_networks_delete(httpd_req *req, void *ctx);
+
+/* ---- dkd_events.c ---- */
+void dkd_events_init(dkd *d);
+/* Publish one event: type "container", "image", "volume" or "network",
+ * action "create", "start", "die", "destroy"...; name and image may be NULL;
+ * extra is one more attribute ("exitCode=0", "signal=15") or NULL. */
+void dkd_event(dkd *d, const char *type, const char *action, const char *id, const char *name,
+               const char *image, const char *extra);
+void dkd_h_events(httpd_req *req, void *ctx);
 
 /* ---- dkd_api.c ---- */
 int dkd_serve(dkd *d, cut_err *err);

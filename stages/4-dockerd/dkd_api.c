@@ -215,6 +215,7 @@ static const httpd_route routes[] = {
     {"GET", "/_ping", dkd_h_ping},
     {"GET", "/version", dkd_h_version},
     {"GET", "/info", dkd_h_info},
+    {"GET", "/events", dkd_h_events},
     {"POST", "/auth", dkd_h_auth},
     {"GET", "/images/json", dkd_h_images_list},
     {"POST", "/images/create", dkd_h_images_create},

@@ -688,6 +688,7 @@ dkd_h_containers_create(httpd_req *req, void *ctx)
     dkd_reply_err(req, create_status(&err), &err);
     return;
   }
+  dkd_event(d, "container", "create", k->id, k->name, k->image, NULL);
   httpd_span_attr(req, "container_id", k->id);
   if (httpd_query(req, "name") == NULL || *httpd_query(req, "name") == '\0')
     httpd_span_attr(req, "name", k->name + 1); /* a generated name */
@@ -848,7 +849,10 @@ dkd_container_destroy(dkd *d, dkd_container *k, cut_err *err)
   dkd_stdio_close(&k->stdio);
   char dir[DKD_DIR_MAX + 128];
   record_dir(d, k->id, dir, sizeof dir);
-  return cut_rm_rf(dir, err);
+  if (cut_rm_rf(dir, err) < 0)
+    return -1;
+  dkd_event(d, "container", "destroy", k->id, k->name, k->image, NULL);
+  return 0;
 }
 
 void

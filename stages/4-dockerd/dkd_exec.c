@@ -140,6 +140,9 @@ exec_monitor(void *arg)
   e->done_at = dkd_monotonic();
   pthread_cond_broadcast(&d->changed);
   trace_event("exec.exit", TA_STR("exec_id", e->id), TA_INT("exit_status", code));
+  char attr[96];
+  snprintf(attr, sizeof attr, "execID=%s", e->id);
+  dkd_event(d, "container", "exec_die", e->container_id, NULL, NULL, attr);
   e->stdio.exited_at = e->done_at;
   dkd_stdio_wait_drained(d, &e->stdio);
   dkd_stdio_close(&e->stdio);
@@ -186,6 +189,11 @@ exec_launch(dkd *d, dkd_exec *e, cut_err *err)
   pthread_mutex_unlock(&d->lock);
   cJSON_Delete(out);
   dkd_stdio_start(d, &e->stdio);
+  char action[300], attr[96];
+  const cJSON *a0 = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "Cmd"), 0);
+  snprintf(action, sizeof action, "exec_start: %s", cJSON_IsString(a0) ? a0->valuestring : "");
+  snprintf(attr, sizeof attr, "execID=%s", e->id);
+  dkd_event(d, "container", action, e->container_id, NULL, NULL, attr);
   struct exec_run *x = malloc(sizeof *x);
   *x = (struct exec_run){.d = d, .e = e};
   pthread_t th;

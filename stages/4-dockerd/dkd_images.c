@@ -257,6 +257,7 @@ dkd_h_images_create(httpd_req *req, void *ctx)
   snprintf(line, sizeof line, "Status: Downloaded newer image for %s", fam);
   add_message(&s->text, line, NULL);
   cJSON_Delete(out);
+  dkd_event(d, "image", "pull", ref, NULL, NULL, NULL);
   s->len = s->text ? strlen(s->text) : 0;
   httpd_reply_stream(req, 200, "application/json", pull_read, s, pull_free);
 }
@@ -313,6 +314,7 @@ dkd_h_images_delete(httpd_req *req, void *ctx)
   familiar(ref, fam, sizeof fam);
   cJSON *a = cJSON_CreateArray(), *u = cJSON_CreateObject(), *del = cJSON_CreateObject();
   cJSON_AddStringToObject(u, "Untagged", fam);
+  dkd_event(d, "image", "untag", ref, NULL, NULL, NULL);
   cJSON_AddItemToArray(a, u);
   const char *id = cJSON_GetStringValue(
       cJSON_GetObjectItem(cJSON_GetObjectItem(img, "config_descriptor"), "digest"));

@@ -94,6 +94,9 @@ record_exit(dkd *d, dkd_container *k, int status, const char *at)
   pthread_cond_broadcast(&d->changed);
   pthread_mutex_unlock(&d->lock);
   trace_event("container.exit", TA_STR("id", k->id), TA_INT("exit_status", status));
+  char code[32];
+  snprintf(code, sizeof code, "exitCode=%d", status);
+  dkd_event(d, "container", "die", k->id, k->name, k->image, code);
   if (!auto_remove)
     return;
   int r = dkd_container_destroy(d, k, &err);
@@ -248,6 +251,7 @@ start_task(dkd *d, dkd_container *k, cut_err *err)
   pthread_cond_broadcast(&d->changed);
   pthread_mutex_unlock(&d->lock);
   monitor_start(d, k);
+  dkd_event(d, "container", "start", k->id, k->name, k->image, NULL);
   if (stdin_done)
     close_stdin(d, k);
   return 0;
@@ -541,6 +545,7 @@ dkd_h_containers_stop(httpd_req *req, void *ctx)
     dkd_reply_err(req, 500, &err);
     return;
   }
+  dkd_event(d, "container", "stop", k->id, k->name, k->image, NULL);
   httpd_reply_raw(req, 204, NULL, "", 0);
 }
 
@@ -562,6 +567,9 @@ dkd_h_containers_kill(httpd_req *req, void *ctx)
     dkd_reply_err(req, 500, &err);
     return;
   }
+  char sigattr[32];
+  snprintf(sigattr, sizeof sigattr, "signal=%d", sig);
+  dkd_event(d, "container", "kill", k->id, k->name, k->image, sigattr);
   httpd_reply_raw(req, 204, NULL, "", 0);
 }
 
@@ -611,6 +619,8 @@ task_call(httpd_req *req, dkd *d, dkd_container *k, const char *suffix, cJSON *b
     return;
   }
   if (new_state != DKD_DEAD) {
+    dkd_event(d, "container", new_state == DKD_PAUSED ? "pause" : "unpause", k->id, k->name,
+              k->image, NULL);
     pthread_mutex_lock(&d->lock);
     k->state = new_state;
     cut_err e;

@@ -90,6 +90,8 @@ volume_ensure(dkd *d, const char *name, const cJSON *labels, char *mountpoint, s
   *created = r == 0;
   if (r == 0)
     trace_event("volume.create", TA_STR("name", name));
+  if (r == 0)
+    dkd_event(d, "volume", "create", name, NULL, NULL, "driver=local");
   return r;
 }
 
@@ -260,5 +262,6 @@ dkd_h_volumes_delete(httpd_req *req, void *ctx)
     return;
   }
   trace_event("volume.remove", TA_STR("name", name));
+  dkd_event(d, "volume", "destroy", name, NULL, NULL, "driver=local");
   httpd_reply_raw(req, 204, NULL, "", 0);
 }
