@@ -111,6 +111,17 @@ like "$(dk run --rm --network host $IMG ls /sys/class/net | tr '\n' ' ')" "$DKD_
   "--network host: the host's interfaces, our bridge among them"
 is "$(dk run --rm --network host $IMG hostname)" "$(hostname)" "--network host: the host's name, as Docker gives it"
 like "$(dk network ls --format '{{.Name}}' | tr '\n' ' ')" 'bridge host none' "network ls: the three built-in networks"
+port=$(free_port)
+dk run -d --name webp -p "127.0.0.1:$port:80" $IMG sh -c \
+  "mkdir -p /www && echo hello-$port > /www/index.html && exec httpd -f -p 80 -h /www" >/dev/null
+wait_for curl -sf "http://127.0.0.1:$port/" -o /dev/null
+is "$(curl -s "http://127.0.0.1:$port/")" "hello-$port" "-p 127.0.0.1:$port:80: the host's port reaches the container's httpd"
+is "$(dk port webp)" "80/tcp -> 127.0.0.1:$port" "docker port shows the binding"
+like "$(dk ps --format '{{.Ports}}' --filter name=webp)" "127.0.0.1:$port->80/tcp" "ps shows it"
+dk stop -t 1 webp >/dev/null
+curl -s -o /dev/null "http://127.0.0.1:$port/" && fail "stop releases the host's port" ||
+  pass "stop releases the host's port"
+dk rm webp >/dev/null
 veth=$(ip -o link show master "$DKD_BRIDGE" | awk -F': ' '{print $2}' | cut -d@ -f1 | head -1)
 like "$veth" '^veth' "the host end of na's veth is on the bridge ($veth)"
 dk rm -f na >/dev/null
@@ -135,7 +146,9 @@ before=$(ls "$T/dk/containers" | wc -l)
 is "$(dapi POST /v1.41/containers/create '{"Image":' | cut -c1-3)" "400" "invalid JSON: 400"
 like "$(dapi POST /v1.41/containers/create '{"Image":"nosuch/image"}')" '^404 .*No such image: nosuch/image:latest' \
   "an unknown image: 404 No such image"
-like "$(dk run -p 8080:80 $IMG true 2>&1)" 'port publishing \(-p\) is not supported' "-p: refused with the reason"
+like "$(dk run --network none -p 8080:80 $IMG true 2>&1)" 'port publishing needs the bridge network' \
+  "-p without the bridge network: refused with the reason"
+like "$(dk run -p 8080:80/udp $IMG true 2>&1)" 'only TCP ports' "-p of a UDP port: refused"
 like "$(dk run --name 'bad name!' $IMG true 2>&1)" 'Invalid container name' "a bad name: refused"
 dk create --name dup $IMG true >/dev/null
 like "$(dk create --name dup $IMG true 2>&1)" 'Conflict. The container name "/dup" is already in use' "a duplicate name: 409"

@@ -41,6 +41,7 @@
 #define DKD_OWNER_LABEL "io.cutaway.dockerd.root"
 
 typedef struct dkd dkd;
+struct dkd_port; /* a published port (dkd_ports.c) */
 
 /* One hijacked connection (attach or exec start): output goes to fd as
  * stdcopy frames (raw when the process has a TTY); input read from it
@@ -84,6 +85,7 @@ typedef struct dkd_container {
   char netns[DKD_DIR_MAX + 80]; /* the network namespace we made, "" none */
   char veth[16];                /* its host-side veth, "" none */
   char ip[20];                  /* its bridge address, "" none */
+  struct dkd_port *ports;       /* published ports, bound while it runs */
   enum dkd_state state;
   int pid;
   int exit_code;
@@ -269,6 +271,16 @@ void dkd_h_networks_list(httpd_req *req, void *ctx);
 void dkd_h_networks_inspect(httpd_req *req, void *ctx);
 void dkd_h_networks_create(httpd_req *req, void *ctx);
 void dkd_h_networks_delete(httpd_req *req, void *ctx);
+
+/* ---- dkd_ports.c ---- */
+/* HostConfig.PortBindings is publishable in network mode `mode`. */
+int dkd_ports_check(const cJSON *hc, const char *mode, cut_err *err);
+/* Bind them (at start) / release them (at stop). */
+int dkd_ports_start(dkd *d, dkd_container *k, cut_err *err);
+void dkd_ports_stop(dkd *d, dkd_container *k);
+/* As inspect's NetworkSettings.Ports, or /containers/json's Ports
+ * (summary) (d->lock held). */
+cJSON *dkd_ports_json(const dkd_container *k, bool summary);
 
 /* ---- dkd_events.c ---- */
 void dkd_events_init(dkd *d);

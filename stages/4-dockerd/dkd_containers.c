@@ -289,10 +289,9 @@ check_unsupported(const cJSON *hc, cut_err *err)
 {
   if (cJSON_IsTrue(cJSON_GetObjectItem(hc, "Privileged")))
     return cut_error(err, ENOTSUP, "--privileged is not supported by cutawayd");
-  const cJSON *pb = cJSON_GetObjectItem(hc, "PortBindings");
-  if (cJSON_IsObject(pb) && pb->child)
-    return cut_error(err, ENOTSUP,
-                     "port publishing (-p) is not supported by cutawayd: it needs NAT rules");
+  const char *mode = cJSON_GetStringValue(cJSON_GetObjectItem(hc, "NetworkMode"));
+  if (dkd_ports_check(hc, mode && *mode ? mode : "default", err) < 0)
+    return -1;
   const cJSON *rp = cJSON_GetObjectItem(cJSON_GetObjectItem(hc, "RestartPolicy"), "Name");
   if (cJSON_IsString(rp) && *rp->valuestring && strcmp(rp->valuestring, "no") != 0)
     return cut_error(err, ENOTSUP, "restart policy \"%s\" is not supported by cutawayd",
@@ -740,7 +739,7 @@ summary(dkd *d, const dkd_container *k)
   memset(&tm, 0, sizeof tm);
   strptime(k->created, "%Y-%m-%dT%H:%M:%S", &tm);
   cJSON_AddNumberToObject(o, "Created", (double)timegm(&tm));
-  cJSON_AddArrayToObject(o, "Ports");
+  cJSON_AddItemToObject(o, "Ports", dkd_ports_json(k, true));
   const cJSON *labels = cJSON_GetObjectItem(k->config, "Labels");
   cJSON_AddItemToObject(
       o, "Labels", cJSON_IsObject(labels) ? cJSON_Duplicate(labels, true) : cJSON_CreateObject());

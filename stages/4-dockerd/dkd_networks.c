@@ -205,7 +205,7 @@ dkd_network_settings(dkd *d, const dkd_container *k)
   cJSON_AddNumberToObject(ns, "IPPrefixLen", prefix);
   cJSON_AddStringToObject(ns, "Gateway", gw);
   cJSON_AddStringToObject(ns, "MacAddress", mac);
-  cJSON_AddObjectToObject(ns, "Ports");
+  cJSON_AddItemToObject(ns, "Ports", dkd_ports_json(k, false));
   return ns;
 }
 

@@ -71,6 +71,7 @@ record_exit(dkd *d, dkd_container *k, int status, const char *at)
   k->stdio.exited_at = dkd_monotonic();
   dkd_stdio_wait_drained(d, &k->stdio);
   pthread_mutex_unlock(&d->lock);
+  dkd_ports_stop(d, k);
   char path[200];
   cut_err err;
   task_path(k, "", path, sizeof path);
@@ -164,6 +165,9 @@ dkd_run_recover(dkd *d)
     pthread_mutex_unlock(&d->lock);
     if (fifos)
       dkd_stdio_start(d, &k->stdio);
+    cut_err err;
+    if (dkd_ports_start(d, k, &err) < 0)
+      fprintf(stderr, "cutawayd: %.12s: %s\n", k->id, err.msg);
     pthread_mutex_lock(&d->lock);
     monitor_start(d, k);
   }
@@ -214,7 +218,9 @@ start_task(dkd *d, dkd_container *k, cut_err *err)
   pthread_mutex_lock(&d->lock);
   int r = dkd_stdio_open(d, &k->stdio, k->id, tty, in, err);
   pthread_mutex_unlock(&d->lock);
-  if (r < 0)
+  /* Ports first: one already taken fails the start before anything runs,
+   * as dockerd's "port is already allocated". */
+  if (r < 0 || dkd_ports_start(d, k, err) < 0)
     return -1;
   cJSON *body = cJSON_CreateObject(), *out = NULL;
   dkd_stdio_body(&k->stdio, body);
@@ -223,8 +229,10 @@ start_task(dkd *d, dkd_container *k, cut_err *err)
   r = dkd_ctd(d, "POST", path, body, &st, &out, err);
   cJSON_Delete(body);
   cJSON_Delete(out);
-  if (r < 0)
+  if (r < 0) {
+    dkd_ports_stop(d, k);
     return -1;
+  }
   k->has_task = true;
   dkd_stdio_start(d, &k->stdio);
   task_path(k, "/start", path, sizeof path);
@@ -233,6 +241,7 @@ start_task(dkd *d, dkd_container *k, cut_err *err)
     task_path(k, "", path, sizeof path);
     dkd_ctd(d, "DELETE", path, NULL, NULL, NULL, &e);
     k->has_task = false;
+    dkd_ports_stop(d, k);
     return -1;
   }
   int pid = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(out, "pid"));
