@@ -119,6 +119,16 @@ like "$(cw logs nosuchthing 2>&1)" '^cutaway: Error response from daemon: No suc
 cw run --rm -v relative:dir $IMG true 2>/dev/null
 is "$?" "125" "a bad -v: exit 125"
 
+# ---- a published port
+port=$(free_port)
+cw run -d --name webp -p "127.0.0.1:$port:80" $IMG sh -c \
+  "mkdir -p /www && echo hi-$port > /www/index.html && exec httpd -f -p 80 -h /www" >/dev/null
+wait_for curl -sf "http://127.0.0.1:$port/" -o /dev/null
+is "$(curl -s "http://127.0.0.1:$port/")" "hi-$port" "run -p 127.0.0.1:$port:80: the host's port reaches the container"
+like "$(cw ps)" "127.0.0.1:$port->80/tcp" "ps shows the published port"
+cw rm -f webp >/dev/null
+like "$(cw run -p 80x $IMG true 2>&1)" 'invalid containerPort: 80x' "a bad -p spec: refused by the CLI"
+
 # ---- one `cutaway run` is one trace: CLI -> daemon -> containerd -> shim -> runc -> execve
 cw run --rm $IMG echo "traced-$tok" >/dev/null
 tid=$(jq -r "select(.ev==\"begin\" and .name==\"cli.run\" and (.attrs.args // \"\" | contains(\"traced-$tok\"))) | .trace" \

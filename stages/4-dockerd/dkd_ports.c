@@ -238,8 +238,7 @@ dkd_ports_start(dkd *d, dkd_container *k, cut_err *err)
       snprintf(pt->container_ip, sizeof pt->container_ip, "%s", k->ip);
       pt->host_port = hp && *hp ? atoi(hp) : 0;
       pt->container_port = cport;
-      if (listen_on(pt, err) < 0 ||
-          pthread_create(&pt->thread, NULL, accept_thread, pt) != 0) {
+      if (listen_on(pt, err) < 0 || pthread_create(&pt->thread, NULL, accept_thread, pt) != 0) {
         if (pt->listen_fd >= 0)
           close(pt->listen_fd);
         free(pt);

@@ -472,7 +472,21 @@ cli_cmd_ps(cli *c, int argc, char **argv)
       size_t have = strlen(names);
       snprintf(names + have, sizeof names - have, "%s%s", have ? "," : "", s);
     }
-    const char *row[] = {id, jstr(k, "Image"), cmd, created, jstr(k, "Status"), "", names};
+    char ports[512] = "";
+    const cJSON *pt;
+    cJSON_ArrayForEach(pt, cJSON_GetObjectItemCaseSensitive(k, "Ports"))
+    {
+      /* docker's rendering: 127.0.0.1:8080->80/tcp, or 80/tcp when unpublished */
+      size_t have = strlen(ports);
+      const char *ip = jstr(pt, "IP");
+      if (jnum(pt, "PublicPort") > 0)
+        snprintf(ports + have, sizeof ports - have, "%s%s:%.0f->%.0f/%s", have ? ", " : "", ip,
+                 jnum(pt, "PublicPort"), jnum(pt, "PrivatePort"), jstr(pt, "Type"));
+      else
+        snprintf(ports + have, sizeof ports - have, "%s%.0f/%s", have ? ", " : "",
+                 jnum(pt, "PrivatePort"), jstr(pt, "Type"));
+    }
+    const char *row[] = {id, jstr(k, "Image"), cmd, created, jstr(k, "Status"), ports, names};
     cli_table_add(&t, row);
   }
   if (!quiet)

@@ -39,8 +39,50 @@
 struct run_opts {
   bool rm, detach, interactive, tty;
   const char *name, *memory, *cpus, *pids, *network, *user, *workdir, *entrypoint;
-  cli_strlist env, vols;
+  cli_strlist env, vols, ports;
 };
+
+/* -p [IP:][HOSTPORT:]CONTAINERPORT[/PROTO], as docker parses it: into
+ * HostConfig.PortBindings {"80/tcp":[{"HostIp","HostPort"}]} and
+ * Config.ExposedPorts {"80/tcp":{}}. */
+static int
+add_port(const char *spec, cJSON *bindings, cJSON *exposed, cut_err *err)
+{
+  char buf[128], key[32];
+  if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf)
+    return cut_error(err, EINVAL, "invalid publish spec: %s", spec);
+  char *proto = strchr(buf, '/');
+  if (proto)
+    *proto++ = '\0';
+  char *cport = strrchr(buf, ':'), *hport = NULL, *ip = NULL;
+  if (cport) {
+    *cport++ = '\0';
+    hport = strrchr(buf, ':');
+    if (hport) {
+      *hport++ = '\0';
+      ip = buf;
+    } else {
+      hport = buf;
+    }
+  } else {
+    cport = buf;
+  }
+  char *end;
+  long c = strtol(cport, &end, 10);
+  if (*cport == '\0' || *end || c < 1 || c > 65535)
+    return cut_error(err, EINVAL, "invalid containerPort: %s", cport);
+  snprintf(key, sizeof key, "%ld/%s", c, proto && *proto ? proto : "tcp");
+  cJSON *list = cJSON_GetObjectItem(bindings, key);
+  if (list == NULL)
+    list = cJSON_AddArrayToObject(bindings, key);
+  cJSON *b = cJSON_CreateObject();
+  cJSON_AddStringToObject(b, "HostIp", ip ? ip : "");
+  cJSON_AddStringToObject(b, "HostPort", hport ? hport : "");
+  cJSON_AddItemToArray(list, b);
+  if (cJSON_GetObjectItem(exposed, key) == NULL)
+    cJSON_AddObjectToObject(exposed, key);
+  return 0;
+}
 
 /* ---- the create request --------------------------------------------------- */
 
@@ -137,6 +179,13 @@ create_body(const struct run_opts *o, const char *image, const char *const *cmd,
   cJSON_AddStringToObject(lc, "Type", "");
   cJSON_AddItemToObject(lc, "Config", cJSON_CreateObject());
   cJSON_AddStringToObject(h, "NetworkMode", o->network ? o->network : "default");
+  cJSON *pb = cJSON_AddObjectToObject(h, "PortBindings");
+  cJSON *exposed = cJSON_AddObjectToObject(b, "ExposedPorts");
+  for (size_t i = 0; i < o->ports.n; i++)
+    if (add_port(o->ports.v[i], pb, exposed, err) < 0) {
+      cJSON_Delete(b);
+      return -1;
+    }
   cJSON *rp = cJSON_AddObjectToObject(h, "RestartPolicy");
   cJSON_AddStringToObject(rp, "Name", "no");
   cJSON_AddNumberToObject(rp, "MaximumRetryCount", 0);
@@ -382,6 +431,7 @@ cli_cmd_run(cli *c, int argc, char **argv)
       {0, "name", CLI_STR, &o.name},
       {'e', "env", CLI_LIST, &o.env},
       {'v', "volume", CLI_LIST, &o.vols},
+      {'p', "publish", CLI_LIST, &o.ports},
       {'m', "memory", CLI_STR, &o.memory},
       {0, "cpus", CLI_STR, &o.cpus},
       {0, "pids-limit", CLI_STR, &o.pids},
@@ -424,6 +474,7 @@ cli_cmd_run(cli *c, int argc, char **argv)
   cli_strlist_free(&pos);
   cli_strlist_free(&o.env);
   cli_strlist_free(&o.vols);
+  cli_strlist_free(&o.ports);
   return code;
 }
 
