@@ -10,12 +10,14 @@
 
 REG_HELPERS=$TOP/build/tests/helpers
 
-# A free TCP port on 127.0.0.1 (random, checked against listening sockets).
+# A free TCP port on 127.0.0.1: random, below the kernel's ephemeral range
+# (32768-60999, where any outgoing connection may hold a port and make a
+# bind fail), and checked against every TCP socket, not only listeners.
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
-    ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+    p=$((20000 + RANDOM % 12000))
+    ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return; }
   done
 }
 
