@@ -78,6 +78,8 @@ else
   is "$(cat /sys/fs/cgroup$cg/pids.max)" "50" "--pids-limit 50: pids.max (v2)"
   is "$(cat /sys/fs/cgroup$cg/cpu.max)" "50000 100000" "--cpus 0.5: cpu.max (v2)"
 fi
+st=$(dk stats --no-stream --format '{{.Name}}|{{.MemUsage}}|{{.PIDs}}|{{.CPUPerc}}' web)
+like "$st" '^web\|[0-9.]+[KMG]i?B / 64MiB\|1\|[0-9.]+%$' "docker stats: memory against the 64 MiB limit, 1 pid, CPU % ($st)"
 like "$(dk rm web 2>&1)" 'You cannot remove a running container' "rm of a running container is refused"
 start=$(date +%s%N)
 is "$(dk stop -t 1 web)" "web" "stop prints the name"

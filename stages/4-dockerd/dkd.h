@@ -200,6 +200,8 @@ void dkd_h_containers_resize(httpd_req *req, void *ctx);
 void dkd_h_containers_pause(httpd_req *req, void *ctx);
 void dkd_h_containers_unpause(httpd_req *req, void *ctx);
 void dkd_h_containers_top(httpd_req *req, void *ctx);
+/* dkd_stats.c */
+void dkd_h_containers_stats(httpd_req *req, void *ctx);
 /* Kill (signal) and wait up to timeout_s for the exit (not locked). */
 int dkd_container_stop(dkd *d, dkd_container *k, int signal, int timeout_s, cut_err *err);
 /* After a daemon restart: watch the containers whose task still runs. */

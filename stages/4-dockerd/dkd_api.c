@@ -235,6 +235,7 @@ static const httpd_route routes[] = {
     {"POST", "/containers/{id}/pause", dkd_h_containers_pause},
     {"POST", "/containers/{id}/unpause", dkd_h_containers_unpause},
     {"GET", "/containers/{id}/top", dkd_h_containers_top},
+    {"GET", "/containers/{id}/stats", dkd_h_containers_stats},
     {"GET", "/containers/{id}/logs", dkd_h_containers_logs},
     {"POST", "/containers/{id}/exec", dkd_h_exec_create},
     {"POST", "/exec/{id}/start", dkd_h_exec_start},
