@@ -62,6 +62,10 @@ is "$(dk exec web sh -c 'echo $GREETING')" "hi" "exec: in the container, with it
 dk exec web sh -c 'exit 7'
 is "$?" "7" "exec: the exit status comes back"
 is "$(dk exec web cat /proc/1/cmdline | tr '\0' ' ')" "sleep 300 " "exec: in the container's pid namespace"
+nf=$(ls "$T/dkx/fifos" | wc -l)
+dk exec -d web /nonexistent >/dev/null 2>&1 && fail "exec -d of a missing program fails" ||
+  pass "exec -d of a missing program fails"
+is "$(ls "$T/dkx/fifos" | wc -l)" "$nf" "... and leaves no FIFOs behind"
 pid=$(dk inspect -f '{{.State.Pid}}' web)
 is "$(dk inspect -f '{{.State.Status}} {{.Name}} {{.Config.Image}}' web)" "running /web $IMG" "inspect: state, name, image"
 memcg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/$pid/cgroup)
@@ -152,6 +156,11 @@ like "$(dk run --network none -p 8080:80 $IMG true 2>&1)" 'port publishing needs
   "-p without the bridge network: refused with the reason"
 like "$(dk run -p 8080:80/udp $IMG true 2>&1)" 'only TCP ports' "-p of a UDP port: refused"
 like "$(dk run --name 'bad name!' $IMG true 2>&1)" 'Invalid container name' "a bad name: refused"
+like "$(dk run --rm -u nosuchuser $IMG true 2>&1)" 'nosuchuser' "an unknown user: containerd's reason reaches the CLI"
+dk create --name r1 $IMG /nonexistent >/dev/null
+like "$(dk restart r1 2>&1)" 'no such file or directory' "restart of a broken container: Docker's wording"
+is "$(ls "$T/dkx/fifos" 2>/dev/null | grep -c "$(dk inspect -f '{{.Id}}' r1)")" "0" "... and its FIFOs are gone"
+dk rm r1 >/dev/null
 dk create --name dup $IMG true >/dev/null
 like "$(dk create --name dup $IMG true 2>&1)" 'Conflict. The container name "/dup" is already in use' "a duplicate name: 409"
 dk rm dup >/dev/null

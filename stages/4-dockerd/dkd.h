@@ -97,6 +97,7 @@ typedef struct dkd_container {
   double removed_at; /* dkd_monotonic() when removed: freed a while later */
   bool has_task;     /* a containerd task exists (created or running) */
   bool starting;     /* a start is in progress */
+  bool creating;     /* being built by create: only its name and address count */
   char start_tp[64]; /* the traceparent of the last start: its exit joins that trace */
   dkd_stdio stdio;
   int restart_count;
@@ -217,6 +218,9 @@ int dkd_stdio_reopen(dkd *d, dkd_stdio *s, const char *name, bool tty, bool with
 void dkd_stdio_body(const dkd_stdio *s, cJSON *body);
 /* The shim has its ends: start relaying (output to attachers). */
 void dkd_stdio_start(dkd *d, dkd_stdio *s);
+/* Close every attacher still waiting (a container removed before it ever
+ * ran: no relay will end them). */
+void dkd_stdio_close_attachers(dkd *d, dkd_stdio *s);
 /* Close our ends and remove the FIFOs (after the relay ended). */
 void dkd_stdio_close(dkd_stdio *s);
 /* Wait (d->lock held) until the relay has delivered everything. */

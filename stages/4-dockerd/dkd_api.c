@@ -119,7 +119,7 @@ add_counts(dkd *d, cJSON *o)
   int all = 0, running = 0, paused = 0, stopped = 0;
   pthread_mutex_lock(&d->lock);
   for (dkd_container *k = d->containers; k; k = k->next) {
-    if (k->removed)
+    if (k->removed || k->creating)
       continue;
     all++;
     running += k->state == DKD_RUNNING;

@@ -43,13 +43,13 @@ dkd_container_find(dkd *d, const char *ref, bool *ambiguous)
   if (ref == NULL || *ref == '\0')
     return NULL;
   for (dkd_container *k = d->containers; k; k = k->next)
-    if (!k->removed && (strcmp(k->id, ref) == 0 || name_matches(k, ref)))
+    if (!k->removed && !k->creating && (strcmp(k->id, ref) == 0 || name_matches(k, ref)))
       return k;
   /* A unique id prefix, as `docker rm 3f2` allows. */
   dkd_container *found = NULL;
   size_t n = strlen(ref);
   for (dkd_container *k = d->containers; k; k = k->next) {
-    if (k->removed || strncmp(k->id, ref, n) != 0)
+    if (k->removed || k->creating || strncmp(k->id, ref, n) != 0)
       continue;
     if (found) {
       if (ambiguous)
@@ -514,6 +514,16 @@ resolve_image(dkd *d, dkd_container *k, cJSON **image, cut_err *err)
   return 0;
 }
 
+/* The container holding a name, one being created included (d->lock held). */
+static dkd_container *
+name_holder(dkd *d, const char *name)
+{
+  for (dkd_container *k = d->containers; k; k = k->next)
+    if (!k->removed && name_matches(k, name))
+      return k;
+  return NULL;
+}
+
 /* Reserve a name (d->lock held): 409 when another container has it. */
 static int
 claim_name(dkd *d, dkd_container *k, const char *want, cut_err *err)
@@ -523,8 +533,8 @@ claim_name(dkd *d, dkd_container *k, const char *want, cut_err *err)
       return cut_error(err, EINVAL,
                        "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                        want);
-    dkd_container *o = dkd_container_find(d, want, NULL);
-    if (o && name_matches(o, want))
+    dkd_container *o = name_holder(d, want);
+    if (o)
       return cut_error(err, EEXIST,
                        "Conflict. The container name \"/%s\" is already in use by container "
                        "\"%s\". You have to remove (or rename) that container to be able to reuse "
@@ -538,7 +548,7 @@ claim_name(dkd *d, dkd_container *k, const char *want, cut_err *err)
     dkd_random_name(n, sizeof n);
     if (tries > 10)
       snprintf(n + strlen(n), sizeof n - strlen(n), "%d", tries);
-    if (dkd_container_find(d, n, NULL) == NULL) {
+    if (name_holder(d, n) == NULL) {
       snprintf(k->name, sizeof k->name, "/%s", n);
       return 0;
     }
@@ -558,7 +568,9 @@ create_in_containerd(dkd *d, dkd_container *k, const cJSON *cfg, const cJSON *hc
   cJSON_Delete(opts);
   if (r < 0) {
     dkd_network_teardown(d, k);
-    return cut_error(err, st == 400 ? EINVAL : st == 404 ? ENOENT : EIO, "%s", err->msg);
+    /* The status picks ours (400, 404...): keep containerd's message. */
+    err->errnum = st == 400 ? EINVAL : st == 404 ? ENOENT : EIO;
+    return -1;
   }
   char path[200];
   snprintf(path, sizeof path, "/v1/containers/%s", k->id);
@@ -659,8 +671,11 @@ dkd_h_containers_create(httpd_req *req, void *ctx)
   pthread_mutex_lock(&d->lock);
   dkd_sweep(d);
   int r = claim_name(d, k, httpd_query(req, "name"), &err);
-  if (r == 0) { /* the name is ours while we create */
-    k->removing = true;
+  if (r == 0) {
+    /* Linked now so that its name (and, once taken, its address) is
+     * reserved; every reader skips it until it is built (k->creating):
+     * its fields are written below without the lock. */
+    k->creating = true;
     k->next = d->containers;
     d->containers = k;
   }
@@ -677,7 +692,7 @@ dkd_h_containers_create(httpd_req *req, void *ctx)
   if (r < 0)
     unlink_container(d, k);
   else
-    k->removing = false;
+    k->creating = false;
   pthread_mutex_unlock(&d->lock);
   if (r < 0) {
     cJSON_Delete(k->config);
@@ -763,7 +778,7 @@ dkd_h_containers_list(httpd_req *req, void *ctx)
   pthread_mutex_lock(&d->lock);
   /* Newest first, as dockerd lists them: our list is newest-first already. */
   for (dkd_container *k = d->containers; k; k = k->next) {
-    if (k->removed || (k->removing && k->state == DKD_CREATED && !k->config))
+    if (k->removed || k->creating)
       continue;
     if (!all && limit <= 0 && k->state != DKD_RUNNING && k->state != DKD_PAUSED)
       continue;
@@ -845,6 +860,8 @@ dkd_container_destroy(dkd *d, dkd_container *k, cut_err *err)
   if (dkd_ctd(d, "DELETE", path, NULL, &st, NULL, err) < 0 && st != 404)
     return -1;
   dkd_network_teardown(d, k);
+  if (!k->stdio.relaying)
+    dkd_stdio_close_attachers(d, &k->stdio);
   dkd_stdio_close(&k->stdio);
   char dir[DKD_DIR_MAX + 128];
   record_dir(d, k->id, dir, sizeof dir);

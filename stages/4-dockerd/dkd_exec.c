@@ -285,6 +285,7 @@ dkd_h_exec_start(httpd_req *req, void *ctx)
   }
   if (detach) {
     if (exec_launch(d, e, &err) < 0) {
+      exec_failed(d, e, &err); /* done, FIFOs closed: nothing left */
       dkd_reply_err(req, 500, &err);
       return;
     }

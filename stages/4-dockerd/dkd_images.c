@@ -269,7 +269,7 @@ image_in_use(dkd *d, const char *ref, char *who, size_t len)
   bool used = false;
   pthread_mutex_lock(&d->lock);
   for (dkd_container *k = d->containers; k && !used; k = k->next)
-    if (!k->removed && strcmp(k->image_ref, ref) == 0) {
+    if (!k->removed && !k->creating && strcmp(k->image_ref, ref) == 0) {
       used = true;
       snprintf(who, len, "%.12s", k->id);
     }

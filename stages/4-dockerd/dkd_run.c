@@ -589,23 +589,36 @@ dkd_h_containers_restart(httpd_req *req, void *ctx)
   pthread_mutex_lock(&d->lock);
   dkd_container *k = dkd_container_req(d, req);
   bool running = k && (k->state == DKD_RUNNING || k->state == DKD_PAUSED);
+  bool busy = k && (k->removing || k->starting);
+  if (k && !busy)
+    k->starting = true; /* as start's guard: one start at a time */
   pthread_mutex_unlock(&d->lock);
   if (k == NULL)
     return;
-  cut_err err;
-  const char *t = httpd_query(req, "t");
-  if (running && dkd_container_stop(d, k, stop_signal(k), t ? atoi(t) : 10, &err) < 0) {
-    dkd_reply_err(req, 500, &err);
+  if (busy) {
+    httpd_reply_error(req, 409, "container %s is being removed or started", k->id);
     return;
   }
+  cut_err err;
+  const char *t = httpd_query(req, "t");
+  int r = running ? dkd_container_stop(d, k, stop_signal(k), t ? atoi(t) : 10, &err) : 0;
   pthread_mutex_lock(&d->lock);
   /* The monitor deletes the old task right after the exit: wait for it. */
-  while (k->has_task)
+  while (r == 0 && k->has_task)
     pthread_cond_wait(&d->changed, &d->lock);
-  k->restart_count++;
+  k->restart_count += r == 0;
   pthread_mutex_unlock(&d->lock);
-  if (start_task(d, k, &err) < 0) {
-    dkd_reply_err(req, 500, &err);
+  char msg[CUT_ERR_MAX + 64] = "";
+  if (r == 0 && start_task(d, k, &err) < 0) {
+    docker_message(err.msg, msg, sizeof msg);
+    start_failed(d, k, msg);
+    r = -1;
+  }
+  pthread_mutex_lock(&d->lock);
+  k->starting = false;
+  pthread_mutex_unlock(&d->lock);
+  if (r < 0) {
+    httpd_reply_error(req, 500, "%s", msg[0] ? msg : err.msg);
     return;
   }
   httpd_reply_raw(req, 204, NULL, "", 0);

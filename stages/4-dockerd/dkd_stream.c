@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "dkd.h"
@@ -153,6 +154,21 @@ attacher_close(dkd_attacher *a)
 {
   shutdown(a->fd, SHUT_WR);
   MHD_upgrade_action(a->urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+void
+dkd_stdio_close_attachers(dkd *d, dkd_stdio *s)
+{
+  pthread_mutex_lock(&d->lock);
+  dkd_attacher *list = s->attachers;
+  s->attachers = NULL;
+  pthread_mutex_unlock(&d->lock);
+  while (list) {
+    dkd_attacher *next = list->next;
+    attacher_close(list);
+    free(list);
+    list = next;
+  }
 }
 
 /* ---- the relay ---- */
@@ -324,10 +340,15 @@ on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *ex
            size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
   struct hijack *h = cls;
-  /* Blocking writes: the relay thread sends whole frames. */
+  /* Blocking writes: the relay thread sends whole frames.  But a client
+   * that stops reading must not stall the relay (and with it the exit of
+   * the container, which waits for its output): a send blocked for 5 s
+   * fails, and that attacher is dropped. */
   int fl = fcntl(sock, F_GETFL);
   if (fl >= 0)
     fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
+  struct timeval tmo = {.tv_sec = 5};
+  setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof tmo);
   dkd_attacher *a = calloc(1, sizeof *a);
   *a = (dkd_attacher){.fd = sock,
                       .urh = urh,

@@ -221,7 +221,7 @@ volume_in_use(dkd *d, const char *name, char *ids, size_t len)
   size_t n = 0;
   ids[0] = '\0';
   for (dkd_container *k = d->containers; k; k = k->next) {
-    if (k->removed)
+    if (k->removed || k->creating)
       continue;
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(k->host_config, "Binds"))
