@@ -92,6 +92,29 @@ like "$(dk ps -a --format '{{.Status}}')" '^Exited \(137\)' "ps -a: Exited (137)
 is "$(dk rm web)" "web" "rm"
 is "$(dk ps -aq | wc -l)" "0" "nothing left"
 
+# ---- an attached client that stops reading does not hold the container up
+dk create --name big $IMG sh -c 'sleep 0.5; head -c 5000000 /dev/zero' >/dev/null
+python3 - "$T/docker.sock" big <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"POST /v1.41/containers/" + sys.argv[2].encode() + b"/attach?stream=1&stdout=1 HTTP/1.1\r\n"
+          b"Host: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n")
+time.sleep(30)  # never reads
+PY
+stuck=$!
+sleep 0.3
+dk start big >/dev/null
+for ((i = 0; i < 150; i++)); do
+  [[ $(dk inspect -f '{{.State.Status}}' big) == exited ]] && break
+  sleep 0.1
+done
+is "$(dk inspect -f '{{.State.Status}} {{.State.ExitCode}}' big)" "exited 0" \
+  "a client that stops reading is dropped: the container's exit is recorded"
+kill "$stuck" 2>/dev/null
+wait "$stuck" 2>/dev/null
+dk rm big >/dev/null
+
 # ---- volumes
 dk run --rm -v vol1:/data $IMG sh -c 'echo kept > /data/f'
 is "$(dk run --rm -v vol1:/data:ro $IMG cat /data/f)" "kept" "a named volume outlives its container"
