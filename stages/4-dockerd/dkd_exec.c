@@ -227,7 +227,7 @@ exec_failed(dkd *d, dkd_exec *e, const cut_err *err)
     if (!a->tty)
       send(a->fd, hdr, 8, MSG_NOSIGNAL);
     send(a->fd, msg, (size_t)n, MSG_NOSIGNAL);
-    shutdown(a->fd, SHUT_WR);
+    shutdown(a->fd, SHUT_RDWR); /* and wake the stdin copier */
     MHD_upgrade_action(a->urh, MHD_UPGRADE_ACTION_CLOSE);
     free(a);
     a = next;

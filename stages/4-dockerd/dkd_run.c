@@ -287,17 +287,7 @@ start_failed(dkd *d, dkd_container *k, const char *msg)
   pthread_cond_broadcast(&d->changed);
   pthread_mutex_unlock(&d->lock);
   /* The attachers of a start that never happened: close them too. */
-  pthread_mutex_lock(&d->lock);
-  dkd_attacher *list = k->stdio.attachers;
-  k->stdio.attachers = NULL;
-  pthread_mutex_unlock(&d->lock);
-  while (list) {
-    dkd_attacher *next = list->next;
-    shutdown(list->fd, SHUT_WR);
-    MHD_upgrade_action(list->urh, MHD_UPGRADE_ACTION_CLOSE);
-    free(list);
-    list = next;
-  }
+  dkd_stdio_close_attachers(d, &k->stdio);
   /* `docker run --rm` waits for the removal even when start failed. */
   if (!cJSON_IsTrue(cJSON_GetObjectItem(k->host_config, "AutoRemove")))
     return;

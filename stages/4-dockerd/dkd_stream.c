@@ -148,11 +148,13 @@ attacher_send(dkd_attacher *a, int stream, const char *data, size_t n)
     a->closed = true; /* the client went away: the process does not care */
 }
 
-/* The end of the stream: the client sees EOF and finishes. */
+/* The end of the stream: the client sees EOF and finishes.  SHUT_RD as
+ * well wakes our stdin copier blocked in recv() on this socket (closing an
+ * fd does not wake a thread blocked on it), before the fd is closed. */
 static void
 attacher_close(dkd_attacher *a)
 {
-  shutdown(a->fd, SHUT_WR);
+  shutdown(a->fd, SHUT_RDWR);
   MHD_upgrade_action(a->urh, MHD_UPGRADE_ACTION_CLOSE);
 }
 
