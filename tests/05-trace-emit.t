@@ -32,6 +32,16 @@ bad=$(TRACEPARENT=00-XYZ-bad-01 "$CT" emit --ev begin --comp cutaway --name x 2>
 like "$bad" '^00-[0-9a-f]{32}-[0-9a-f]{16}-01$' "malformed TRACEPARENT: a new trace"
 like "$(cat "$T/err")" "malformed TRACEPARENT" "and a warning on stderr"
 
+# Rotation: past CUTAWAY_TRACE_MAX_MB the file moves to .1 and a new one starts.
+head -c 1100000 /dev/zero | tr '\0' x >"$T/rot.jsonl"
+CUTAWAY_TRACE=$T/rot.jsonl CUTAWAY_TRACE_MAX_MB=1 "$CT" emit --ev event --comp cutaway --name rot.one >/dev/null
+is "$(stat -c %s "$T/rot.jsonl.1")" "1100000" "a file past the limit is moved to .1"
+is "$(jq -r .name "$T/rot.jsonl")" "rot.one" "... and the event starts a new file"
+CUTAWAY_TRACE=$T/rot.jsonl "$CT" emit --ev event --comp cutaway --name rot.two >/dev/null
+head -c 1100000 /dev/zero | tr '\0' x >>"$T/rot.jsonl"
+CUTAWAY_TRACE=$T/rot.jsonl "$CT" emit --ev event --comp cutaway --name rot.three >/dev/null
+like "$(tail -c 300 "$T/rot.jsonl")" 'rot.three' "an explicit file without CUTAWAY_TRACE_MAX_MB never rotates"
+
 # Unwritable sinks: the command still succeeds and prints the same thing.
 for sink in /proc/version "$T" "$T/missing/dir/trace.jsonl" /dev/full off; do
   out=$(CUTAWAY_TRACE=$sink "$CT" emit --ev begin --comp cutaway --name x 2>&1)

@@ -53,14 +53,45 @@ trace_kind_parse(const char *name)
   return -1;
 }
 
+/* The default file is kept to a size: once it passes the limit
+ * ($CUTAWAY_TRACE_MAX_MB, default 256), the process that opens it next moves
+ * it to <file>.1 (the previous .1 goes) and starts a new one, as logrotate
+ * would.  Processes that still hold the old file keep writing to it (now
+ * .1) until they restart; `cutaway-trace --file <file>.1` reads it.  An
+ * explicit CUTAWAY_TRACE file is the user's: it rotates only when
+ * CUTAWAY_TRACE_MAX_MB is set too. */
+static int
+rotate_if_large(const char *path, int fd)
+{
+  const char *m = getenv("CUTAWAY_TRACE_MAX_MB");
+  long long max = (m && atoll(m) > 0 ? atoll(m) : 256) << 20;
+  struct stat open_st, path_st;
+  if (fstat(fd, &open_st) < 0 || open_st.st_size < max)
+    return fd;
+  char old[PATH_MAX];
+  snprintf(old, sizeof old, "%s.1", path);
+  /* Another process may have rotated it already: move only the file we
+   * opened, never a fresh one that took its place. */
+  if (stat(path, &path_st) == 0 && path_st.st_ino == open_st.st_ino &&
+      path_st.st_dev == open_st.st_dev)
+    rename(path, old);
+  int nfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (nfd < 0)
+    return fd;
+  close(fd);
+  return nfd;
+}
+
 static void
 open_sink(void)
 {
   const char *path = getenv("CUTAWAY_TRACE");
   if (path && strcmp(path, "off") == 0)
     return;
+  bool rotate = getenv("CUTAWAY_TRACE_MAX_MB") != NULL;
   if (path == NULL || path[0] == '\0') {
     path = CUTAWAY_TRACE_DEFAULT;
+    rotate = true;
     /* Only the default location is created on demand; an explicit path in a
      * directory that does not exist is a user error we silently ignore. */
     mkdir("/var/log/cutaway", 0755);
@@ -68,6 +99,8 @@ open_sink(void)
   int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
     return;
+  if (rotate)
+    fd = rotate_if_large(path, fd);
   /* Keep the sink off fds 0-2 so a process that closes or redirects stdio
    * never writes a trace line into a container's output. */
   if (fd <= 2) {
