@@ -276,15 +276,25 @@ httpd_json_body(httpd_req *req, bool optional, cJSON **out)
   return 0;
 }
 
-bool
-httpd_client_gone(httpd_req *req)
+int
+httpd_peer_fd(httpd_req *req)
 {
   const union MHD_ConnectionInfo *ci =
       MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-  if (ci == NULL)
-    return false;
-  struct pollfd pfd = {.fd = ci->connect_fd, .events = POLLRDHUP};
-  return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+  return ci ? ci->connect_fd : -1;
+}
+
+bool
+httpd_fd_gone(int fd)
+{
+  struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
+  return fd >= 0 && poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+bool
+httpd_client_gone(httpd_req *req)
+{
+  return httpd_fd_gone(httpd_peer_fd(req));
 }
 
 /* ---- replies ---- */

@@ -83,6 +83,14 @@ const char *httpd_method(const httpd_req *req);
 const char *httpd_path(const httpd_req *req);
 /* The route pattern that matched. */
 const char *httpd_route_pattern(const httpd_req *req);
+/* The client's socket, for a streamed reply's callback to keep (the request
+ * is gone by the time it runs); -1 if unknown. */
+int httpd_peer_fd(httpd_req *req);
+/* Has the client on fd hung up?  A streamed reply that waits for its next
+ * piece (wait, logs -f, events, stats) polls this, so that a client that
+ * left does not keep a thread waiting for nothing. */
+bool httpd_fd_gone(int fd);
+
 /* An attribute for the request's server span, written at its end (up to 4
  * per request): the object the request is about, e.g. the container's id
  * and name, which `cutaway-trace --container` looks for (docs/tracing.md). */

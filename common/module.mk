@@ -1,5 +1,5 @@
 # common/: the library every cutaway binary links (errors, JSON, files,
-# digests, processes).
+# digests, processes, threads).
 COMMON_SRCS := $(wildcard common/*.c)
 COMMON_LIB  := $(BUILD)/libcutaway-common.a
 LIBS        += $(COMMON_LIB)

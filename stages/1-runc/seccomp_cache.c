@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fnv.h"
 #include "log.h"
 #include "trace.h"
 
@@ -36,17 +37,6 @@ struct cache_header {
 #define CACHE_IDENT_MAX (1u << 20)
 #define CACHE_FILE_MAX                                                                             \
   (sizeof(struct cache_header) + CACHE_IDENT_MAX + BPF_MAXINSNS * sizeof(struct sock_filter))
-
-/* FNV-1a, 64 bits, continuing from h (start with FNV_START). */
-#define FNV_START 14695981039346656037ULL
-static uint64_t
-fnv1a(uint64_t h, const void *data, size_t len)
-{
-  const unsigned char *p = data;
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ p[i]) * 1099511628211ULL;
-  return h;
-}
 
 int
 rc_seccomp_key_make(const cJSON *profile, rc_seccomp_key *k, cut_err *err)
@@ -71,7 +61,7 @@ rc_seccomp_key_make(const cJSON *profile, rc_seccomp_key *k, cut_err *err)
   k->ident_len = (size_t)n;
   /* A name, not a proof: the identity itself is compared on lookup. */
   snprintf(k->name, sizeof k->name, "%016llx",
-           (unsigned long long)fnv1a(FNV_START, k->ident, k->ident_len));
+           (unsigned long long)cut_fnv1a(CUT_FNV_START, k->ident, k->ident_len));
   return 0;
 }
 
@@ -98,7 +88,7 @@ rc_seccomp_cache_encode(const rc_seccomp_key *k, const rc_seccomp *sc, void **ou
   h.len = sc->len;
   h.ident_len = (uint32_t)k->ident_len;
   snprintf(h.default_action, sizeof h.default_action, "%s", sc->default_action);
-  h.checksum = fnv1a(fnv1a(FNV_START, k->ident, k->ident_len), sc->prog, prog_bytes);
+  h.checksum = cut_fnv1a(cut_fnv1a(CUT_FNV_START, k->ident, k->ident_len), sc->prog, prog_bytes);
   char *buf = malloc(sizeof h + k->ident_len + prog_bytes);
   if (buf == NULL)
     return cut_error(err, ENOMEM, "seccomp cache");
@@ -130,8 +120,8 @@ rc_seccomp_cache_decode(const void *data, size_t len, const rc_seccomp_key *k, r
   if (h.ident_len != k->ident_len || memcmp(bytes + sizeof h, k->ident, k->ident_len) != 0)
     return cut_error(err, EINVAL, "seccomp cache: the program is for another profile");
   size_t prog_bytes = (size_t)h.len * sizeof(struct sock_filter);
-  if (fnv1a(fnv1a(FNV_START, bytes + sizeof h, h.ident_len), bytes + sizeof h + h.ident_len,
-            prog_bytes) != h.checksum)
+  if (cut_fnv1a(cut_fnv1a(CUT_FNV_START, bytes + sizeof h, h.ident_len),
+                bytes + sizeof h + h.ident_len, prog_bytes) != h.checksum)
     return cut_error(err, EINVAL, "seccomp cache: checksum mismatch (a damaged file)");
   struct sock_filter *prog = malloc(prog_bytes);
   if (prog == NULL)

@@ -5,12 +5,12 @@
 #include "warm.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cgwarm.h"
+#include "thread.h"
 #include "trace.h"
 
 /* The caller's span, so the warm-up write is drawn inside the command that
@@ -35,12 +35,6 @@ rc_cgroup_warm_start(void)
   static int started;
   if (started++)
     return;
-  pthread_t t;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 64 * 1024);
   bool have_parent = trace_traceparent(NULL, warm_parent);
-  pthread_create(&t, &attr, warm, have_parent ? warm_parent : NULL);
-  pthread_attr_destroy(&attr);
+  cut_thread_detached(warm, have_parent ? warm_parent : NULL, 64 * 1024);
 }

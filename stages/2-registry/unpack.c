@@ -42,6 +42,7 @@
 
 #include "digest.h"
 #include "fileutil.h"
+#include "fnv.h"
 #include "trace.h"
 
 #define READ_BUF (1u << 20)      /* input read size */
@@ -160,10 +161,7 @@ struct path_set {
 static uint64_t
 hash_str(const char *s)
 {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
+  return cut_fnv1a(CUT_FNV_START, s, strlen(s));
 }
 
 static void

@@ -39,6 +39,7 @@
 #include "httpc.h"
 #include "json.h"
 #include "proc.h"
+#include "thread.h"
 #include "trace.h"
 
 const char *
@@ -236,17 +237,11 @@ start_monitor(ctd *c, ctd_task *t)
   m->c = c;
   ctd_fmt(m->id, sizeof m->id, "%s", t->id);
   t->monitoring = true;
-  pthread_t th;
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   /* Small stacks: one monitor per running container. */
-  pthread_attr_setstacksize(&a, 256 * 1024);
-  if (pthread_create(&th, &a, monitor_thread, m) != 0) {
+  if (cut_thread_detached(monitor_thread, m, 256 * 1024) < 0) {
     t->monitoring = false;
     free(m);
   }
-  pthread_attr_destroy(&a);
 }
 
 /* ---- create ---- */
@@ -271,13 +266,8 @@ cgroup_warm_async(void)
     free(tp);
     tp = NULL;
   }
-  pthread_t th;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&th, &attr, cgroup_warm_thread, tp) != 0)
+  if (cut_thread_detached(cgroup_warm_thread, tp, 0) < 0)
     free(tp);
-  pthread_attr_destroy(&attr);
 }
 
 static int

@@ -37,6 +37,7 @@
 #include "error.h"
 #include "httpc.h"
 #include "json.h"
+#include "thread.h"
 #include "trace.h"
 
 #define PROG "cutaway-ctr"
@@ -247,7 +248,7 @@ typedef struct attach {
   int rd_out, rd_err, wr_in;
   int dummy_out, dummy_err;
   bool stdin_on, tty;
-  pthread_t th_out, th_err, th_in;
+  pthread_t th_out, th_err;
   struct termios saved;
   bool raw;
 } attach;
@@ -346,13 +347,11 @@ attach_start(attach *a)
     spawn_copy(&a->th_err, a->rd_err, 2);
   }
   if (a->stdin_on) {
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     struct copy_arg *c = malloc(sizeof *c);
     c->from = 0;
     c->to = a->wr_in;
-    pthread_create(&a->th_in, &at, copy_thread, c);
+    if (cut_thread_detached(copy_thread, c, 0) < 0)
+      free(c);
   }
   if (a->tty && isatty(0) && tcgetattr(0, &a->saved) == 0) {
     struct termios raw = a->saved;
@@ -438,11 +437,7 @@ forward_signals(const char *id, const char *exec_id)
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGWINCH);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
-  pthread_t th;
-  pthread_attr_t at;
-  pthread_attr_init(&at);
-  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-  pthread_create(&th, &at, signal_thread, &set);
+  cut_thread_detached(signal_thread, &set, 0);
 }
 
 static void

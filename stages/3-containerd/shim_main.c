@@ -55,6 +55,7 @@
 #include "httpd.h"
 #include "json.h"
 #include "proc.h"
+#include "thread.h"
 #include "trace.h"
 
 extern char **environ;
@@ -522,17 +523,6 @@ out:
 }
 
 static void
-start_thread(void *(*fn)(void *), void *arg)
-{
-  pthread_t th;
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-  pthread_create(&th, &a, fn, arg);
-  pthread_attr_destroy(&a);
-}
-
-static void
 start_copier(sproc *p, int from, const char *fifo_path, bool log, const char *stream)
 {
   copier *c = calloc(1, sizeof *c);
@@ -549,7 +539,7 @@ start_copier(sproc *p, int from, const char *fifo_path, bool log, const char *st
   pthread_mutex_lock(&S.mu);
   p->io_open++;
   pthread_mutex_unlock(&S.mu);
-  start_thread(copy_out_thread, c);
+  cut_thread_detached(copy_out_thread, c, 0);
 }
 
 static void
@@ -562,7 +552,7 @@ start_stdin(sproc *p, const char *fifo_path)
     free(c);
     return;
   }
-  start_thread(copy_in_thread, c);
+  cut_thread_detached(copy_in_thread, c, 0);
 }
 
 /* The console socket: the runtime connects and sends the pty master of the
@@ -918,7 +908,7 @@ launch(sproc *p, const char *verb, const char **args, int nargs, const char *pid
   p->terminal = rq->terminal;
   pthread_mutex_unlock(&S.mu);
   stdio_attach(p, rq, &s, master, log);
-  start_thread(monitor_thread, p);
+  cut_thread_detached(monitor_thread, p, 0);
   return 0;
 }
 

@@ -219,8 +219,9 @@ void dkd_stdio_body(const dkd_stdio *s, cJSON *body);
 /* The shim has its ends: start relaying (output to attachers). */
 void dkd_stdio_start(dkd *d, dkd_stdio *s);
 /* Close every attacher still waiting (a container removed before it ever
- * ran: no relay will end them). */
-void dkd_stdio_close_attachers(dkd *d, dkd_stdio *s);
+ * ran, a process that failed to start: no relay will end them), after
+ * sending them last_words on stderr (may be NULL). */
+void dkd_stdio_close_attachers(dkd *d, dkd_stdio *s, const char *last_words);
 /* Close our ends and remove the FIFOs (after the relay ended). */
 void dkd_stdio_close(dkd_stdio *s);
 /* Wait (d->lock held) until the relay has delivered everything. */

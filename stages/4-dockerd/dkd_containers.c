@@ -861,7 +861,7 @@ dkd_container_destroy(dkd *d, dkd_container *k, cut_err *err)
     return -1;
   dkd_network_teardown(d, k);
   if (!k->stdio.relaying)
-    dkd_stdio_close_attachers(d, &k->stdio);
+    dkd_stdio_close_attachers(d, &k->stdio, NULL);
   dkd_stdio_close(&k->stdio);
   char dir[DKD_DIR_MAX + 128];
   record_dir(d, k->id, dir, sizeof dir);

@@ -10,8 +10,6 @@
  * it happens (`since=` replays what the ring still holds, `until=` ends
  * the stream).  Filters are not applied. */
 #include <errno.h>
-#include <microhttpd.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,13 +84,6 @@ struct subscriber {
   int conn_fd;
 };
 
-static bool
-client_gone(int fd)
-{
-  struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-  return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
 /* One event per call; blocks until there is one. */
 static ssize_t
 events_read(void *cls, char *buf, size_t max)
@@ -121,7 +112,7 @@ events_read(void *cls, char *buf, size_t max)
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 1;
     pthread_cond_timedwait(&ev->cv, &ev->mu, &ts);
-    if (client_gone(s->conn_fd)) {
+    if (httpd_fd_gone(s->conn_fd)) {
       pthread_mutex_unlock(&ev->mu);
       return -1;
     }
@@ -136,7 +127,6 @@ dkd_h_events(httpd_req *req, void *ctx)
   dkd *d = ctx;
   struct subscriber *s = calloc(1, sizeof *s);
   s->d = d;
-  s->conn_fd = -1;
   const char *since = httpd_query(req, "since"), *until = httpd_query(req, "until");
   s->until = until ? strtod(until, NULL) : 0;
   pthread_mutex_lock(&d->events.mu);
@@ -150,9 +140,6 @@ dkd_h_events(httpd_req *req, void *ctx)
         break;
   }
   pthread_mutex_unlock(&d->events.mu);
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(httpd_connection(req), MHD_CONNECTION_INFO_CONNECTION_FD);
-  if (ci)
-    s->conn_fd = ci->connect_fd;
+  s->conn_fd = httpd_peer_fd(req);
   httpd_reply_stream(req, 200, "application/json", events_read, s, free);
 }

@@ -13,16 +13,15 @@
  * lost.  A monitor waits for its exit (task/wait?exec=), deletes it from
  * the task and records the exit code before anyone can read it. */
 #include <errno.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "dkd.h"
 #include "json.h"
+#include "thread.h"
 #include "trace.h"
 
 static dkd_exec *
@@ -196,13 +195,8 @@ exec_launch(dkd *d, dkd_exec *e, cut_err *err)
   dkd_event(d, "container", action, e->container_id, NULL, NULL, attr);
   struct exec_run *x = malloc(sizeof *x);
   *x = (struct exec_run){.d = d, .e = e};
-  pthread_t th;
-  pthread_attr_t at;
-  pthread_attr_init(&at);
-  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&th, &at, exec_monitor, x) != 0)
+  if (cut_thread_detached(exec_monitor, x, 0) < 0)
     free(x);
-  pthread_attr_destroy(&at);
   return 0;
 }
 
@@ -214,24 +208,11 @@ exec_failed(dkd *d, dkd_exec *e, const cut_err *err)
   e->exit_code = strstr(err->msg, "No such file") ? 127 : 126;
   e->done = true;
   e->done_at = dkd_monotonic();
-  dkd_attacher *list = e->stdio.attachers;
-  e->stdio.attachers = NULL;
   pthread_cond_broadcast(&d->changed);
   pthread_mutex_unlock(&d->lock);
   char msg[CUT_ERR_MAX + 64];
-  int n = snprintf(msg, sizeof msg, "OCI runtime exec failed: %s\r\n", err->msg);
-  for (dkd_attacher *a = list; a;) {
-    dkd_attacher *next = a->next;
-    unsigned char hdr[8];
-    dkd_stdcopy_header(hdr, 2, (uint32_t)n);
-    if (!a->tty)
-      send(a->fd, hdr, 8, MSG_NOSIGNAL);
-    send(a->fd, msg, (size_t)n, MSG_NOSIGNAL);
-    shutdown(a->fd, SHUT_RDWR); /* and wake the stdin copier */
-    MHD_upgrade_action(a->urh, MHD_UPGRADE_ACTION_CLOSE);
-    free(a);
-    a = next;
-  }
+  snprintf(msg, sizeof msg, "OCI runtime exec failed: %s\r\n", err->msg);
+  dkd_stdio_close_attachers(d, &e->stdio, msg);
   dkd_stdio_close(&e->stdio);
 }
 

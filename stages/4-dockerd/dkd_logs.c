@@ -10,8 +10,6 @@
  * keeps reading as the file grows, until the container stops. */
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,13 +51,6 @@ still_running(struct log_reader *r)
       r->k->state == DKD_RUNNING || r->k->state == DKD_PAUSED || r->k->starting || r->k->has_task;
   pthread_mutex_unlock(&r->d->lock);
   return running;
-}
-
-static bool
-client_gone(int fd)
-{
-  struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-  return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 /* One json-file line into r->pending (a frame); 0 when it is filtered. */
@@ -136,7 +127,7 @@ log_read(void *cls, char *buf, size_t max)
         continue;
       return 0;
     }
-    if (client_gone(r->conn_fd))
+    if (httpd_fd_gone(r->conn_fd))
       return -1;
     usleep(50 * 1000);
     if (r->f == NULL)
@@ -180,16 +171,12 @@ dkd_h_containers_logs(httpd_req *req, void *ctx)
   r->timestamps = httpd_query_bool(req, "timestamps");
   r->want[1] = out;
   r->want[2] = err;
-  r->conn_fd = -1;
   const char *tail = httpd_query(req, "tail");
   if (tail && *tail && strcmp(tail, "all") != 0 && r->f) {
     long want = strtol(tail, NULL, 10), total = count_lines(r->f);
     r->skip = want >= 0 && total > want ? total - want : 0;
   }
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(httpd_connection(req), MHD_CONNECTION_INFO_CONNECTION_FD);
-  if (ci)
-    r->conn_fd = ci->connect_fd;
+  r->conn_fd = httpd_peer_fd(req);
   /* dockerd sends no Content-Type here; the CLI does not need one. */
   httpd_reply_stream(req, 200, NULL, log_read, r, log_free);
 }

@@ -24,6 +24,7 @@
 #include "dkd.h"
 #include "dkd_net.h"
 #include "fileutil.h"
+#include "fnv.h"
 #include "trace.h"
 
 /* IPAM and the bridge: one container at a time. */
@@ -169,11 +170,9 @@ dkd_network_teardown(dkd *d, dkd_container *k)
 static void
 network_id(const char *name, char out[65])
 {
-  unsigned long long h = 14695981039346656037ULL;
-  for (const char *p = name; *p; p++)
-    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+  uint64_t h = cut_fnv1a(CUT_FNV_START, name, strlen(name));
   for (int i = 0; i < 4; i++, h = h * 6364136223846793005ULL + 1442695040888963407ULL)
-    snprintf(out + 16 * i, 17, "%016llx", h);
+    snprintf(out + 16 * i, 17, "%016llx", (unsigned long long)h);
 }
 
 cJSON *

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "dkd.h"
+#include "thread.h"
 #include "trace.h"
 
 struct dkd_port {
@@ -161,16 +162,11 @@ accept_thread(void *arg)
     }
     struct conn_pair *cp = malloc(sizeof *cp);
     *cp = (struct conn_pair){.client = c, .upstream = up};
-    pthread_t th;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &at, copy_thread, cp) != 0) {
+    if (cut_thread_detached(copy_thread, cp, 0) < 0) {
       close(c);
       close(up);
       free(cp);
     }
-    pthread_attr_destroy(&at);
   }
   return NULL;
 }

@@ -12,8 +12,6 @@
  * and only after that does a `wait?condition=removed` return, as the CLI
  * expects. */
 #include <errno.h>
-#include <microhttpd.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +22,7 @@
 
 #include "dkd.h"
 #include "json.h"
+#include "thread.h"
 #include "trace.h"
 
 static void
@@ -140,13 +139,8 @@ monitor_start(dkd *d, dkd_container *k)
 {
   struct monitor *m = malloc(sizeof *m);
   *m = (struct monitor){.d = d, .k = k};
-  pthread_t th;
-  pthread_attr_t at;
-  pthread_attr_init(&at);
-  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&th, &at, monitor_thread, m) != 0)
+  if (cut_thread_detached(monitor_thread, m, 0) < 0)
     free(m);
-  pthread_attr_destroy(&at);
 }
 
 void
@@ -182,12 +176,11 @@ static void
 docker_message(const char *in, char *out, size_t len)
 {
   snprintf(out, len, "failed to create task for container: %s: unknown", in);
-  for (char *p = strstr(out, "No such file"); p; p = strstr(p + 1, "No such file"))
-    *p = 'n';
-  for (char *p = strstr(out, "Permission denied"); p; p = strstr(p + 1, "Permission denied"))
-    *p = 'p';
-  for (char *p = strstr(out, "Is a directory"); p; p = strstr(p + 1, "Is a directory"))
-    *p = 'i';
+  /* strerror capitalises; the CLI matches these in lower case. */
+  static const char *const reasons[] = {"No such file", "Permission denied", "Is a directory"};
+  for (size_t r = 0; r < sizeof reasons / sizeof reasons[0]; r++)
+    for (char *p = strstr(out, reasons[r]); p; p = strstr(p + 1, reasons[r]))
+      *p = (char)(*p - 'A' + 'a');
 }
 
 /* The client closed stdin (StdinOnce): close the process's. */
@@ -287,7 +280,7 @@ start_failed(dkd *d, dkd_container *k, const char *msg)
   pthread_cond_broadcast(&d->changed);
   pthread_mutex_unlock(&d->lock);
   /* The attachers of a start that never happened: close them too. */
-  dkd_stdio_close_attachers(d, &k->stdio);
+  dkd_stdio_close_attachers(d, &k->stdio, NULL);
   /* `docker run --rm` waits for the removal even when start failed. */
   if (!cJSON_IsTrue(cJSON_GetObjectItem(k->host_config, "AutoRemove")))
     return;
@@ -373,13 +366,6 @@ wait_done(const struct waiter *w)
   return true;
 }
 
-static bool
-client_gone(int fd)
-{
-  struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-  return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
 /* The body of /wait: produced only when the condition holds.  The headers
  * have gone out before (the CLI starts the container only once it has
  * them: holding them back would deadlock `docker run`). */
@@ -396,7 +382,7 @@ wait_read(void *cls, char *buf, size_t max)
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 1;
     pthread_cond_timedwait(&d->changed, &d->lock, &ts);
-    if (!wait_done(w) && client_gone(w->conn_fd)) {
+    if (!wait_done(w) && httpd_fd_gone(w->conn_fd)) {
       pthread_mutex_unlock(&d->lock);
       return -1; /* `docker run -d` hung up: stop waiting */
     }
@@ -437,12 +423,9 @@ dkd_h_containers_wait(httpd_req *req, void *ctx)
     return;
   }
   struct waiter *w = calloc(1, sizeof *w);
-  *w = (struct waiter){.d = d, .k = k, .cond = cond, .exits_before = k->exits, .conn_fd = -1};
+  *w = (struct waiter){.d = d, .k = k, .cond = cond, .exits_before = k->exits};
   pthread_mutex_unlock(&d->lock);
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(httpd_connection(req), MHD_CONNECTION_INFO_CONNECTION_FD);
-  if (ci)
-    w->conn_fd = ci->connect_fd;
+  w->conn_fd = httpd_peer_fd(req);
   httpd_reply_stream(req, 200, "application/json", wait_read, w, free);
 }
 

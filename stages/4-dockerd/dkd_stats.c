@@ -10,8 +10,6 @@
  * second apart, as dockerd's collector takes them.  `stream=0` answers with
  * one sample (after a second, so that it has a previous one). */
 #include <errno.h>
-#include <microhttpd.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,13 +129,6 @@ take_sample(struct stats_reader *r)
   return o;
 }
 
-static bool
-client_gone(int fd)
-{
-  struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-  return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
 static ssize_t
 stats_read(void *cls, char *buf, size_t max)
 {
@@ -148,7 +139,7 @@ stats_read(void *cls, char *buf, size_t max)
     cJSON_Delete(take_sample(r));
   }
   for (int i = 0; i < 10; i++) { /* a second, a tenth at a time */
-    if (client_gone(r->conn_fd))
+    if (httpd_fd_gone(r->conn_fd))
       return -1;
     usleep(100 * 1000);
   }
@@ -182,11 +173,7 @@ dkd_h_containers_stats(httpd_req *req, void *ctx)
   pthread_mutex_unlock(&d->lock);
   const char *s = httpd_query(req, "stream");
   r->stream = s == NULL || (strcmp(s, "0") != 0 && strcmp(s, "false") != 0);
-  r->conn_fd = -1;
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(httpd_connection(req), MHD_CONNECTION_INFO_CONNECTION_FD);
-  if (ci)
-    r->conn_fd = ci->connect_fd;
+  r->conn_fd = httpd_peer_fd(req);
   if (!running) {
     /* dockerd answers a stopped container with one empty sample. */
     cJSON *o = cJSON_CreateObject();

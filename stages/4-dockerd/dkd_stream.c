@@ -32,6 +32,7 @@
 
 #include "dkd.h"
 #include "fileutil.h"
+#include "thread.h"
 #include "trace.h"
 
 void
@@ -159,7 +160,7 @@ attacher_close(dkd_attacher *a)
 }
 
 void
-dkd_stdio_close_attachers(dkd *d, dkd_stdio *s)
+dkd_stdio_close_attachers(dkd *d, dkd_stdio *s, const char *last_words)
 {
   pthread_mutex_lock(&d->lock);
   dkd_attacher *list = s->attachers;
@@ -167,6 +168,8 @@ dkd_stdio_close_attachers(dkd *d, dkd_stdio *s)
   pthread_mutex_unlock(&d->lock);
   while (list) {
     dkd_attacher *next = list->next;
+    if (last_words)
+      attacher_send(list, 2, last_words, strlen(last_words));
     attacher_close(list);
     free(list);
     list = next;
@@ -259,18 +262,13 @@ dkd_stdio_start(dkd *d, dkd_stdio *s)
   s->drained = false;
   s->exited_at = 0;
   pthread_mutex_unlock(&d->lock);
-  pthread_t th;
-  pthread_attr_t at;
-  pthread_attr_init(&at);
-  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&th, &at, relay_thread, r) != 0) {
+  if (cut_thread_detached(relay_thread, r, 0) < 0) {
     free(r);
     pthread_mutex_lock(&d->lock);
     s->relaying = false;
     s->drained = true;
     pthread_mutex_unlock(&d->lock);
   }
-  pthread_attr_destroy(&at);
 }
 
 void
@@ -381,15 +379,10 @@ on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *ex
     memcpy(h->extra, extra_in, extra_in_size);
     h->extra_len = extra_in_size;
   }
-  pthread_t th;
-  pthread_attr_t at;
-  pthread_attr_init(&at);
-  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&th, &at, stdin_thread, h) != 0) {
+  if (cut_thread_detached(stdin_thread, h, 0) < 0) {
     free(h->extra);
     free(h);
   }
-  pthread_attr_destroy(&at);
 }
 
 void
